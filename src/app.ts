@@ -1,0 +1,82 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { createDatabase } from './db/client.js';
+import { ProblemSchema } from './errors.js';
+import { healthRoutes } from './health/health.routes.js';
+import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
+import { installProblemHandlers } from './http/problems.js';
+import { installValidators } from './http/validation.js';
+import type { Database } from './users/users.repository.js';
+import { usersRoutes } from './users/users.routes.js';
+import { UserBaseSchema, UserCreateSchema, UserSchema, UserUpdateSchema } from './users/users.schemas.js';
+import { UsersService } from './users/users.service.js';
+
+export interface BuildAppOptions {
+  /** An already connected database (tests, workers); by default one is opened from the config and closed with the app. */
+  database?: Database;
+  /** Overrides the pino logger options (tests pass false). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the application without listening: plugins, validation, error handling and routes. */
+export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? (config.LOG_LEVEL === 'silent' ? false : {
+      level: config.LOG_LEVEL,
+      redact: ['req.headers.authorization'],
+    }),
+    logController: new AccessLogController(),
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    bodyLimit: config.BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  const database = options.database ?? (await createDatabase(config));
+  if (!options.database) app.addHook('onClose', () => database.close());
+
+  installValidators(app);
+  installProblemHandlers(app);
+  installRequestHooks(app, config.INSTANCE_ID);
+
+  // Shared schemas become the OpenAPI components, named as in the seed.
+  app.addSchema({ $id: 'UserBase', ...UserBaseSchema });
+  app.addSchema({ $id: 'UserCreate', ...UserCreateSchema });
+  app.addSchema({ $id: 'UserUpdate', ...UserUpdateSchema });
+  app.addSchema({ $id: 'User', ...UserSchema });
+  app.addSchema({ $id: 'Problem', ...ProblemSchema });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'users-api',
+        version: '1.0.0',
+        description:
+          'Create, read, update and delete users. Errors are RFC 9457 problem+json with a stable `code`.',
+      },
+      tags: [
+        { name: 'users', description: 'The users collection' },
+        { name: 'health', description: 'Liveness and database health' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'users-api',
+    docs: '/docs',
+    openapi: '/openapi.json',
+    health: '/healthcheck',
+    users: '/users/',
+  }));
+  await app.register(healthRoutes, { database });
+  await app.register(usersRoutes, { users: new UsersService(database.users) });
+  return app;
+}

@@ -1,0 +1,86 @@
+import { Ajv } from 'ajv';
+import { Type, type Static } from 'typebox';
+
+/** Every setting the service reads from the environment; this file is the only reader of process.env. */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({
+    minLength: 1,
+    default: 'file:./data/users.db',
+    description: 'file:<path> or :memory: for SQLite; postgres://user@host:port/db for PostgreSQL',
+  }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  // OFF is refused: an acknowledged write must survive a crash of the process.
+  SQLITE_SYNCHRONOUS: Type.Unsafe<'NORMAL' | 'FULL' | 'EXTRA'>({
+    type: 'string',
+    enum: ['NORMAL', 'FULL', 'EXTRA'],
+    default: 'NORMAL',
+  }),
+  SQLITE_BUSY_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 5000 }),
+  LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({
+    type: 'string',
+    enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+  }),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
+  WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  INSTANCE_ID: Type.String({ default: '', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
+});
+
+export type ConfigInput = Static<typeof ConfigSchema>;
+
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string };
+
+export type Config = Readonly<
+  ConfigInput & {
+    database: DatabaseTarget;
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+const validateConfig = ajv.compile(ConfigSchema);
+
+function parseDatabaseUrl(url: string): DatabaseTarget | string {
+  if (url === ':memory:' || url === 'file::memory:') return { dialect: 'sqlite', filename: ':memory:' };
+  if (url.startsWith('file:')) {
+    const filename = url.slice('file:'.length);
+    return filename ? { dialect: 'sqlite', filename } : 'DATABASE_URL: file: needs a path, e.g. file:./data/users.db';
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  return 'DATABASE_URL: must start with file:, postgres:// or postgresql://, or be :memory:';
+}
+
+/**
+ * Reads and validates the configuration. Every problem is reported at once, then the result is frozen.
+ * Tests pass their own object instead of the environment.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const problems: string[] = [];
+  if (!validateConfig(input)) {
+    for (const error of validateConfig.errors ?? []) {
+      const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
+      problems.push(`${name}: ${error.message ?? 'is invalid'}`);
+    }
+  }
+  const typed = input as ConfigInput;
+  const database = typeof typed.DATABASE_URL === 'string' ? parseDatabaseUrl(typed.DATABASE_URL) : 'DATABASE_URL: invalid';
+  if (typeof database === 'string') problems.push(database);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...typed, database: database as DatabaseTarget });
+}

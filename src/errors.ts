@@ -1,0 +1,93 @@
+import { STATUS_CODES } from 'node:http';
+import { Type, type Static } from 'typebox';
+
+export const ValidationIssueSchema = Type.Object(
+  {
+    location: Type.Array(Type.Union([Type.String(), Type.Integer()]), {
+      description: 'Where the problem is: the request part (body, query, path) followed by the field path',
+      examples: [['body', 'email']],
+    }),
+    message: Type.String({ examples: ['must match format "email"'] }),
+  },
+  { additionalProperties: false },
+);
+
+/** RFC 9457 problem details, with a stable machine-readable `code`. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'about:blank: the status code and `code` say what happened', examples: ['about:blank'] }),
+    title: Type.String({ description: 'The HTTP status phrase', examples: ['Not Found'] }),
+    status: Type.Integer({ minimum: 400, maximum: 599, examples: [404] }),
+    detail: Type.String({ description: 'A human-readable sentence', examples: ['User not found'] }),
+    code: Type.String({ description: 'A stable machine-readable error code', examples: ['USER_NOT_FOUND'] }),
+    request_id: Type.Optional(Type.String({ description: 'The X-Request-Id of the request, to find it in the logs' })),
+    errors: Type.Optional(Type.Array(ValidationIssueSchema, { description: 'Every validation problem found' })),
+  },
+  { additionalProperties: false },
+);
+
+export type Problem = Static<typeof ProblemSchema>;
+export type ValidationIssue = Static<typeof ValidationIssueSchema>;
+
+/** The one error type of the service: it knows its HTTP status and stable code; the error handler renders it. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors?: ValidationIssue[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+
+  toProblem(): Problem {
+    const problem: Problem = {
+      type: 'about:blank',
+      title: STATUS_CODES[this.status] ?? 'Error',
+      status: this.status,
+      detail: this.detail,
+      code: this.code,
+    };
+    if (this.errors) problem.errors = this.errors;
+    return problem;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(detail: string, code = 'NOT_FOUND') {
+    super(404, code, detail);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(detail: string, code: string) {
+    super(409, code, detail);
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(errors: ValidationIssue[], detail = 'The request is invalid; see errors for every problem.') {
+    super(422, 'VALIDATION_FAILED', detail, errors);
+  }
+}
+
+/** The database did not answer (down, locked beyond the busy timeout, read-only, full). Safe to retry later. */
+export class DatabaseUnavailableError extends AppError {
+  constructor(detail = 'The database is unavailable; try again shortly.') {
+    super(503, 'DATABASE_UNAVAILABLE', detail, undefined, { 'retry-after': '1' });
+  }
+}
+
+export class UserNotFoundError extends NotFoundError {
+  constructor() {
+    super('User not found', 'USER_NOT_FOUND');
+  }
+}
+
+export class EmailTakenError extends ConflictError {
+  constructor() {
+    super('A user with this email already exists.', 'EMAIL_TAKEN');
+  }
+}

@@ -1,0 +1,87 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ValidationError } from '../errors.js';
+import { toValidationIssues } from './validation.js';
+
+const PROBLEM_TYPE = 'application/problem+json';
+
+// Fastify's own 4xx errors, answered with our wording: their messages can echo request input.
+const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'The body must be sent as application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', detail: 'The body is larger than the limit.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'The body is empty; send a JSON object.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'The body is not valid JSON.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'BAD_REQUEST',
+    detail: 'The Content-Length header does not match the body.',
+  },
+};
+
+/** Sends an AppError as RFC 9457 problem+json: the one place errors become HTTP. */
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.status).type(PROBLEM_TYPE).send(error.toProblem());
+}
+
+/** Maps any error to a problem response; unexpected ones are logged and answered without internals. */
+export function toAppError(error: FastifyError, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation) return new ValidationError(toValidationIssues(error.validation as never, error.validationContext));
+  const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
+  if (known) return new AppError(known.status, known.code, known.detail);
+  // JSON.parse failures, __proto__ / constructor.prototype keys and other body parse errors.
+  if (error instanceof SyntaxError || /prototype property/.test(error.message)) {
+    return new AppError(400, 'INVALID_JSON', 'The body is not valid JSON, or uses a forbidden key such as __proto__.');
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', 'The request cannot be processed.');
+  request.log.error({ err: error }, 'unexpected error');
+  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
+}
+
+/**
+ * Error, 404 and 405 handling. Wrong methods on a known path get 405 with Allow (Fastify answers 404),
+ * from a table of the registered routes that is only consulted on the not-found path.
+ */
+export function installProblemHandlers(app: FastifyInstance): void {
+  const routes: { source: string; pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = `^${route.url
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/:[A-Za-z0-9_]+/g, '[^/]+')
+      .replace(/\*/g, '.*')
+      .replace(/\/$/, '')}/?$`;
+    let entry = routes.find((candidate) => candidate.source === source);
+    if (!entry) {
+      entry = { source, pattern: new RegExp(source), methods: new Set() };
+      routes.push(entry);
+    }
+    for (const method of [route.method].flat()) entry.methods.add(method);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error, request);
+    if (appError.status === 500) {
+      const problem = { ...appError.toProblem(), request_id: String(request.id) };
+      return reply.code(500).type(PROBLEM_TYPE).send(problem);
+    }
+    return sendProblem(reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '/';
+    const route = routes.find((candidate) => candidate.pattern.test(path));
+    if (route && !route.methods.has(request.method)) {
+      const allow = [...route.methods].sort().join(', ');
+      return sendProblem(
+        reply,
+        new AppError(405, 'METHOD_NOT_ALLOWED', `This method is not allowed here; use ${allow}.`, undefined, { allow }),
+      );
+    }
+    return sendProblem(reply, new AppError(404, 'NOT_FOUND', 'There is nothing at this address.'));
+  });
+}

@@ -1,0 +1,78 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { ValidationIssue } from '../errors.js';
+
+type Part = 'body' | 'querystring' | 'params' | 'headers';
+
+/**
+ * Installs the validators: bodies are never coerced (`"30"`, `30.5` and `true` are not ages), while the
+ * query string and path, which are text by nature, are coerced to their declared types. Both report every
+ * problem at once.
+ */
+export function installValidators(app: FastifyInstance): void {
+  const common = { allErrors: true, strict: false, removeAdditional: false } as const;
+  const bodyAjv = new Ajv({ ...common, coerceTypes: false, useDefaults: false });
+  const textAjv = new Ajv({ ...common, coerceTypes: true, useDefaults: true });
+  for (const ajv of [bodyAjv, textAjv]) addFormats.default(ajv, ['email', 'date-time']);
+  let schemasAdded = false;
+
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (!schemasAdded) {
+      // Shared schemas (User, UserCreate...) are referenced by $ref from the route schemas.
+      for (const shared of Object.values(app.getSchemas())) {
+        bodyAjv.addSchema(shared as object);
+        textAjv.addSchema(shared as object);
+      }
+      schemasAdded = true;
+    }
+    return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as FastifySchema);
+  });
+}
+
+const LOCATION: Record<Part, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+// Field names are client input: show them only when they cannot carry markup.
+const showField = (field: string) =>
+  /^[\w.$-]{1,100}$/.test(field) ? field : encodeURIComponent(field.slice(0, 100));
+
+function messageOf(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not an allowed field';
+    case 'type':
+      return `must be ${String(error.params['type']).split(',').join(' or ')}`;
+    case 'format':
+      return `must be a valid ${String(error.params['format'])}`;
+    case 'pattern':
+      return error.params['pattern'] === '\\S' ? 'must not be blank' : 'has an invalid format';
+    case 'enum':
+      return `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+/** Turns ajv errors into one issue per problem, located as [part, ...path]. */
+export function toValidationIssues(errors: ErrorObject[], part: string | undefined): ValidationIssue[] {
+  const where = LOCATION[part as Part] ?? part ?? 'request';
+  const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const path = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((segment) => showField(segment.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const field = error.params['missingProperty'] ?? error.params['additionalProperty'];
+    if (typeof field === 'string') path.push(showField(field));
+    const issue = { location: [where, ...path], message: messageOf(error) };
+    const key = JSON.stringify(issue);
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(issue);
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,75 @@
+import type { SortField, User, UserCreate, UserUpdate } from './users.schemas.js';
+
+/** The value a page is sorted by, then the id: where a keyset cursor resumes. */
+export interface SortKey {
+  value: string | number;
+  id: number;
+}
+
+export interface UserFilters {
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  min_age?: number;
+  max_age?: number;
+  q?: string;
+}
+
+export interface UserListCriteria {
+  filters: UserFilters;
+  sort: SortField;
+  descending: boolean;
+  limit: number;
+  /** Rows to skip; ignored when `after` is set. */
+  offset: number;
+  /** Keyset position: return the rows strictly after this key in the sort order. */
+  after?: SortKey;
+  /** Whether to compute the total of matching rows. */
+  count: boolean;
+}
+
+export interface UserPage {
+  /** The page as a JSON array of User, rendered by the database. */
+  json: string;
+  size: number;
+  /** Whether at least one more row follows this page. */
+  hasMore: boolean;
+  /** The sort key of the last row of the page, for the next cursor. */
+  lastKey: SortKey | null;
+  /** Rows matching the filters, or null when not requested. */
+  total: number | null;
+}
+
+/**
+ * All user persistence, one implementation per dialect. Methods throw EmailTakenError on a duplicate email
+ * and DatabaseUnavailableError when the database cannot answer; nothing above this layer knows the dialect.
+ */
+export interface UsersRepository {
+  insert(user: UserCreate): Promise<User>;
+  findById(id: number): Promise<User | undefined>;
+  list(criteria: UserListCriteria): Promise<UserPage>;
+  /** Applies the given fields and bumps updated_at; undefined when the user does not exist. */
+  update(id: number, changes: UserUpdate): Promise<User | undefined>;
+  /** false when the user does not exist. */
+  delete(id: number): Promise<boolean>;
+}
+
+/** A connected database: its repositories, a health probe and shutdown. */
+export interface Database {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly users: UsersRepository;
+  /** One real round trip; throws DatabaseUnavailableError when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The SQL expression each sort field orders by; the same on both dialects. */
+export const SORT_EXPRESSIONS: Record<SortField, string> = {
+  id: 'id',
+  first_name: 'first_name',
+  last_name: 'last_name',
+  age: 'coalesce(age, -1)',
+  email: 'lower(email)',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+};

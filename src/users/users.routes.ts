@@ -1,0 +1,155 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { BODY_ERRORS, SERVER_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
+import type { UserListResult, UsersService } from './users.service.js';
+import {
+  DeletedSchema,
+  UserIdParamsSchema,
+  UserListQuerySchema,
+  UserListSchema,
+  type User,
+  type UserCreate,
+  type UserListQuery,
+  type UserUpdate,
+} from './users.schemas.js';
+
+const UserRef = ref<User>('User');
+const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, detail "User not found")');
+const INVALID = problemResponse('A path, query or body value is invalid; errors lists every problem (code VALIDATION_FAILED)');
+const EMAIL_TAKEN = problemResponse('Another user has this email, compared case-insensitively (code EMAIL_TAKEN)');
+const TAGS = ['users'];
+
+/** The Link header of a list page (RFC 8288), relative to this server, with the query's own filters. */
+function linkHeader(query: UserListQuery, page: UserListResult): string {
+  const base = new URLSearchParams();
+  for (const name of ['email', 'first_name', 'last_name', 'min_age', 'max_age', 'q'] as const) {
+    const value = query[name];
+    if (value !== undefined) base.set(name, String(value));
+  }
+  if (query.sort !== 'id') base.set('sort', query.sort);
+  if (!query.count) base.set('count', 'false');
+  base.set('limit', String(query.limit));
+  const link = (rel: string, extra: Record<string, string | number>) => {
+    const params = new URLSearchParams(base);
+    for (const [name, value] of Object.entries(extra)) params.set(name, String(value));
+    return `</users/?${params.toString()}>; rel="${rel}"`;
+  };
+  const links = [link('first', {})];
+  if (query.cursor === undefined && query.offset > 0) {
+    links.push(link('prev', { offset: Math.max(0, query.offset - query.limit) }));
+  }
+  if (page.nextCursor) links.push(link('next', { cursor: page.nextCursor }));
+  if (page.total !== null && page.total > 0) {
+    links.push(link('last', { offset: Math.floor((page.total - 1) / query.limit) * query.limit }));
+  }
+  return links.join(', ');
+}
+
+/** The /users routes: schemas for every status, and handlers that call the service and pick the status code. */
+export const usersRoutes: FastifyPluginAsync<{ users: UsersService }> = async (fastify, { users }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/users/',
+    {
+      schema: {
+        summary: 'Create a user',
+        tags: TAGS,
+        body: ref<UserCreate>('UserCreate'),
+        response: {
+          201: jsonResponse(UserRef, 'The created user', {
+            Location: { type: 'string', description: 'The URL of the new user, /users/{id}' },
+          }),
+          ...BODY_ERRORS,
+          409: EMAIL_TAKEN,
+          422: INVALID,
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.createUser(request.body);
+      return reply.code(201).header('location', `/users/${user.id}`).send(user);
+    },
+  );
+
+  app.get(
+    '/users/',
+    {
+      schema: {
+        summary: 'List users',
+        description:
+          'A page of users as a bare JSON array, in a stable order. X-Total-Count counts the rows matching the ' +
+          'filters; Link gives first, prev, next (a keyset cursor) and last pages.',
+        tags: TAGS,
+        querystring: UserListQuerySchema,
+        response: {
+          200: jsonResponse(UserListSchema, 'A page of users', {
+            'X-Total-Count': { type: 'integer', description: 'Rows matching the filters (absent with count=false)' },
+            Link: { type: 'string', description: 'RFC 8288 links: first, prev, next, last, as they apply' },
+          }),
+          422: INVALID,
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const page = await users.listUsers(request.query);
+      if (page.total !== null) reply.header('x-total-count', page.total);
+      reply.header('link', linkHeader(request.query, page));
+      // The database rendered the page as JSON already: a JSON string is sent as is, not serialized again.
+      return reply.type('application/json').send(page.json as unknown as User[]);
+    },
+  );
+
+  app.get(
+    '/users/:user_id',
+    {
+      schema: {
+        summary: 'Get a user',
+        tags: TAGS,
+        params: UserIdParamsSchema,
+        response: { 200: jsonResponse(UserRef, 'The user'), 404: NOT_FOUND, 422: INVALID, ...SERVER_ERRORS },
+      },
+    },
+    async (request) => users.getUser(request.params.user_id),
+  );
+
+  app.patch(
+    '/users/:user_id',
+    {
+      schema: {
+        summary: 'Update a user partially',
+        description: 'Only the fields present in the body change; null is accepted only for age.',
+        tags: TAGS,
+        params: UserIdParamsSchema,
+        body: ref<UserUpdate>('UserUpdate'),
+        response: {
+          200: jsonResponse(UserRef, 'The updated user'),
+          ...BODY_ERRORS,
+          404: NOT_FOUND,
+          409: EMAIL_TAKEN,
+          422: INVALID,
+          ...SERVER_ERRORS,
+        },
+      },
+    },
+    async (request) => users.updateUser(request.params.user_id, request.body),
+  );
+
+  app.delete(
+    '/users/:user_id',
+    {
+      schema: {
+        summary: 'Delete a user',
+        tags: TAGS,
+        params: UserIdParamsSchema,
+        response: { 200: jsonResponse(DeletedSchema, 'The user was deleted'), 404: NOT_FOUND, 422: INVALID, ...SERVER_ERRORS },
+      },
+    },
+    async (request) => {
+      await users.deleteUser(request.params.user_id);
+      return { ok: true } as const;
+    },
+  );
+};

@@ -1,0 +1,88 @@
+import { UserNotFoundError, ValidationError } from '../errors.js';
+import type { SortKey, UserPage, UsersRepository } from './users.repository.js';
+import type { SortField, User, UserCreate, UserListQuery, UserUpdate } from './users.schemas.js';
+
+export interface UserListResult extends UserPage {
+  /** Opaque cursor for the page after this one, or null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Encodes the position after a page as an opaque, URL-safe cursor bound to its sort order. */
+export function encodeCursor(sort: string, key: SortKey): string {
+  return Buffer.from(JSON.stringify([sort, key.value, key.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string, sort: string, field: SortField): SortKey {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const [cursorSort, value, id] = Array.isArray(decoded) && decoded.length === 3 ? decoded : [];
+  const numeric = field === 'id' || field === 'age';
+  const valid =
+    cursorSort === sort &&
+    Number.isSafeInteger(id) &&
+    (numeric ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 512);
+  if (!valid) {
+    throw new ValidationError(
+      [{ location: ['query', 'cursor'], message: 'is not a cursor of this list and sort order' }],
+      'The cursor is invalid: use the URL of a Link rel="next" header unchanged.',
+    );
+  }
+  return { value: value as string | number, id: id as number };
+}
+
+/** The rules of the users resource; knows nothing about HTTP or SQL. */
+export class UsersService {
+  constructor(private readonly users: UsersRepository) {}
+
+  createUser(data: UserCreate): Promise<User> {
+    return this.users.insert(data);
+  }
+
+  async getUser(id: number): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new UserNotFoundError();
+    return user;
+  }
+
+  /** A partial update: only the fields present change; an empty update changes nothing (updated_at included). */
+  async updateUser(id: number, changes: UserUpdate): Promise<User> {
+    if (Object.keys(changes).length === 0) return this.getUser(id);
+    const user = await this.users.update(id, changes);
+    if (!user) throw new UserNotFoundError();
+    return user;
+  }
+
+  async deleteUser(id: number): Promise<void> {
+    if (!(await this.users.delete(id))) throw new UserNotFoundError();
+  }
+
+  async listUsers(query: UserListQuery): Promise<UserListResult> {
+    const descending = query.sort.startsWith('-');
+    const sort = (descending ? query.sort.slice(1) : query.sort) as SortField;
+    if (query.cursor !== undefined && query.offset > 0) {
+      throw new ValidationError([{ location: ['query', 'offset'], message: 'cannot be combined with cursor' }]);
+    }
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort, sort);
+    const page = await this.users.list({
+      filters: {
+        email: query.email,
+        first_name: query.first_name,
+        last_name: query.last_name,
+        min_age: query.min_age,
+        max_age: query.max_age,
+        q: query.q,
+      },
+      sort,
+      descending,
+      limit: query.limit,
+      offset: query.offset,
+      after,
+      count: query.count,
+    });
+    return { ...page, nextCursor: page.lastKey ? encodeCursor(query.sort, page.lastKey) : null };
+  }
+}
