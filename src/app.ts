@@ -39,6 +39,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const database = options.database ?? (await createDatabase(config));
   if (!options.database) app.addHook('onClose', () => database.close());
 
+  // JSON is the only body the API takes: anything else, text/plain included, is 415.
+  app.removeContentTypeParser('text/plain');
   installValidators(app);
   installProblemHandlers(app);
   installRequestHooks(app, config.INSTANCE_ID);

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+// These tests run the built server (dist/server.js) as a real process, as `npm start` does.
+before(() => {
+  if (!existsSync(join(ROOT, 'dist/server.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+});
+
+const json = { 'content-type': 'application/json' };
+
+describe('the server as a real process', () => {
+  let directory: string;
+  let server: ServerProcess | undefined;
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'users-api-e2e-'));
+  });
+  after(async () => {
+    await server?.stop('SIGKILL');
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('creates its database file on first start and serves the seed README flows', async () => {
+    const file = join(directory, 'data', 'users.db');
+    server = await startServer({ DATABASE_URL: `file:${file}` });
+    assert.ok(existsSync(file), 'the database file exists after start-up');
+    // curl -X POST http://localhost:8000/users/ -H "Content-Type: application/json" -d '{...}'
+    const created = await fetch(`${server.url}/users/`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ first_name: 'John', last_name: 'Doe', age: 30, email: 'john.doe@example.com' }),
+    });
+    assert.equal(created.status, 201);
+    const user = await created.json();
+    assert.equal(created.headers.get('location'), `/users/${user.id}`);
+    // curl http://localhost:8000/users/
+    const list = await fetch(`${server.url}/users/`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(await list.json(), [user]);
+    // curl http://localhost:8000/users/1
+    const one = await fetch(`${server.url}/users/${user.id}`);
+    assert.deepEqual(await one.json(), user);
+    const exit = await server.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null });
+  });
+
+  it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
+    server = await startServer({ DATABASE_URL: `file:${join(directory, 'drain.db')}` });
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      fetch(`${server!.url}/users/`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ first_name: 'In', last_name: 'Flight', email: `drain${i}@example.com` }),
+      }).then((response) => response.status, () => 'refused'),
+    );
+    // Wait for the first request to be answered, so the others are in flight or queued.
+    const first = await Promise.race(requests);
+    server.child.kill('SIGTERM');
+    const statuses = await Promise.all(requests);
+    assert.equal(first, 201);
+    for (const status of statuses) assert.ok(status === 201 || status === 503 || status === 'refused', String(status));
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+
+  it('keeps every acknowledged write after kill -9 during a write load', async () => {
+    const file = join(directory, 'crash.db');
+    server = await startServer({ DATABASE_URL: `file:${file}` });
+    const acknowledged: { id: number; email: string }[] = [];
+    let stop = false;
+    const writer = async (worker: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const email = `crash.${worker}.${i}@example.com`;
+          const response = await fetch(`${server!.url}/users/`, {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ first_name: 'Crash', last_name: 'Test', email }),
+          });
+          if (response.status === 201) acknowledged.push({ id: (await response.json()).id, email });
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const writers = Array.from({ length: 8 }, (_, worker) => writer(worker));
+    while (acknowledged.length < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+    server.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    await server.exited;
+
+    server = await startServer({ DATABASE_URL: `file:${file}` });
+    for (const { id, email } of acknowledged) {
+      const response = await fetch(`${server.url}/users/${id}`);
+      assert.equal(response.status, 200, `acknowledged user ${id} survived the crash`);
+      assert.equal((await response.json()).email, email);
+    }
+    const total = Number((await fetch(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
+    assert.ok(total >= acknowledged.length);
+    assert.ok(total <= acknowledged.length + 8, 'at most one unacknowledged write per connection');
+    await server.stop();
+  });
+
+  it('refuses to start with an invalid configuration, naming every bad variable', async () => {
+    await assert.rejects(startServer({ DATABASE_URL: 'mysql://nope', LOG_LEVEL: 'loud' }, 3000), (error: Error) => {
+      assert.match(error.message, /DATABASE_URL/);
+      assert.match(error.message, /LOG_LEVEL/);
+      return true;
+    });
+  });
+});

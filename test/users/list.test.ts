@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { TEST_DIALECTS } from '../helpers/database.js';
+import { userInput } from '../helpers/factories.js';
+
+interface User {
+  id: number;
+  first_name: string;
+  last_name: string;
+  age: number | null;
+  email: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Parses an RFC 8288 Link header into rel → URL. */
+function parseLinks(header: string | undefined): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const part of (header ?? '').split(/,\s*(?=<)/)) {
+    const match = /^<([^>]*)>;\s*rel="([^"]+)"$/.exec(part.trim());
+    if (match) links[match[2]!] = match[1]!;
+  }
+  return links;
+}
+
+for (const dialect of TEST_DIALECTS) {
+  describe(`GET /users/ (${dialect})`, () => {
+    let t: TestApp;
+    beforeEach(async () => {
+      t = await buildTestApp(dialect);
+    });
+    afterEach(() => t.close());
+
+    async function seed(inputs: Record<string, unknown>[]): Promise<User[]> {
+      const users: User[] = [];
+      for (const input of inputs) {
+        const response = await t.request({ method: 'POST', url: '/users/', payload: userInput(input) });
+        assert.equal(response.statusCode, 201);
+        users.push(response.json());
+      }
+      return users;
+    }
+    const list = (query = '') => t.request({ url: `/users/${query}` });
+    const ids = (response: { json(): User[] }) => response.json().map((user) => user.id);
+
+    it('answers an empty array with X-Total-Count 0 on an empty database', async () => {
+      const response = await list();
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), []);
+      assert.equal(response.headers['x-total-count'], '0');
+      assert.deepEqual(parseLinks(response.headers['link'] as string), { first: '/users/?limit=100' });
+    });
+
+    it('lists users as a bare array in id order, the same with and without the trailing slash', async () => {
+      const users = await seed([{}, {}, {}]);
+      const response = await list();
+      assert.deepEqual(response.json(), users);
+      assert.equal(response.headers['x-total-count'], '3');
+      const withoutSlash = await t.request({ url: '/users' });
+      assert.equal(withoutSlash.statusCode, 200);
+      assert.deepEqual(withoutSlash.json(), users);
+    });
+
+    it('pages with offset and limit, and links first, prev, next and last', async () => {
+      const users = await seed(Array.from({ length: 5 }, () => ({})));
+      const response = await list('?offset=2&limit=2');
+      assert.deepEqual(ids(response), [users[2]!.id, users[3]!.id]);
+      assert.equal(response.headers['x-total-count'], '5');
+      const links = parseLinks(response.headers['link'] as string);
+      assert.deepEqual(Object.keys(links).sort(), ['first', 'last', 'next', 'prev']);
+      assert.equal(links['first'], '/users/?limit=2');
+      assert.equal(links['prev'], '/users/?limit=2&offset=0');
+      assert.equal(links['last'], '/users/?limit=2&offset=4');
+      const next = await t.request({ url: links['next']! });
+      assert.deepEqual(ids(next), [users[4]!.id]);
+      assert.equal(parseLinks(next.headers['link'] as string)['next'], undefined, 'no next link on the last page');
+    });
+
+    it('walks the whole collection through next links without gaps or repeats', async () => {
+      const users = await seed(Array.from({ length: 7 }, (_, i) => ({ age: i % 3 === 0 ? null : 20 + (i % 2) })));
+      for (const sort of ['id', '-id', 'age', '-age', 'email', '-email', 'created_at', '-updated_at', 'first_name']) {
+        const seen: number[] = [];
+        let url: string | undefined = `/users/?limit=3&sort=${sort}`;
+        while (url) {
+          const response = await t.request({ url });
+          assert.equal(response.statusCode, 200, url);
+          seen.push(...ids(response));
+          url = parseLinks(response.headers['link'] as string)['next'];
+        }
+        const all = ids(await list(`?sort=${sort}`));
+        assert.deepEqual(seen, all, `sort=${sort}`);
+        assert.equal(new Set(seen).size, users.length);
+      }
+    });
+
+    it('sorts by each field in both directions, breaking ties by id', async () => {
+      const users = await seed([
+        { first_name: 'Bob', last_name: 'Zed', age: 40 },
+        { first_name: 'alice', last_name: 'Young', age: null },
+        { first_name: 'Alice', last_name: 'Young', age: 25 },
+        { first_name: 'Carl', last_name: 'Adams', age: 25 },
+      ]);
+      const [bob, alice, Alice, carl] = users.map((user) => user.id);
+      assert.deepEqual(ids(await list('?sort=first_name')), [Alice, bob, carl, alice]);
+      assert.deepEqual(ids(await list('?sort=-first_name')), [alice, carl, bob, Alice]);
+      assert.deepEqual(ids(await list('?sort=last_name')), [carl, alice, Alice, bob]);
+      assert.deepEqual(ids(await list('?sort=-last_name')), [bob, Alice, alice, carl]);
+      assert.deepEqual(ids(await list('?sort=age')), [alice, Alice, carl, bob], 'no age sorts first');
+      assert.deepEqual(ids(await list('?sort=-age')), [bob, carl, Alice, alice], 'no age sorts last descending');
+      assert.deepEqual(ids(await list('?sort=-id')), [carl, Alice, alice, bob]);
+      assert.deepEqual(ids(await list('?sort=created_at')), [bob, alice, Alice, carl]);
+    });
+
+    it('sorts by email case-insensitively', async () => {
+      const users = await seed([{ email: 'b@example.com' }, { email: 'A@example.com' }, { email: 'c@example.com' }]);
+      assert.deepEqual(ids(await list('?sort=email')), [users[1]!.id, users[0]!.id, users[2]!.id]);
+    });
+
+    it('filters by exact email case-insensitively, by exact names, by age bounds and by q, combined with AND', async () => {
+      const users = await seed([
+        { first_name: 'Ann', last_name: 'Lee', age: 20, email: 'Ann.Lee@Example.com' },
+        { first_name: 'Ann', last_name: 'Ray', age: 35, email: 'ann.ray@example.com' },
+        { first_name: 'ann', last_name: 'Lee', age: null, email: 'ann2@example.org' },
+        { first_name: 'Bo', last_name: '100%_real', age: 50, email: 'bo@example.net' },
+      ]);
+      const [annLee, annRay, annLower, bo] = users.map((user) => user.id);
+      const check = async (query: string, expected: (number | undefined)[]) => {
+        const response = await list(query);
+        assert.equal(response.statusCode, 200, query);
+        assert.deepEqual(ids(response), expected, query);
+        assert.equal(response.headers['x-total-count'], String(expected.length), query);
+      };
+      await check('?email=ann.lee@example.COM', [annLee]);
+      await check('?first_name=Ann', [annLee, annRay]);
+      await check('?last_name=Lee', [annLee, annLower]);
+      await check('?min_age=20&max_age=35', [annLee, annRay]);
+      await check('?min_age=0', [annLee, annRay, bo]);
+      await check('?max_age=150', [annLee, annRay, bo]);
+      await check('?first_name=Ann&last_name=Lee', [annLee]);
+      await check('?q=ANN', [annLee, annRay, annLower]);
+      await check('?q=example.org', [annLower]);
+      await check('?q=%25_', [bo]);
+      await check('?q=_', [bo]);
+      await check('?q=nobody', []);
+      await check('?q=ann&min_age=30', [annRay]);
+    });
+
+    it('keeps filters and sort in the links, and omits X-Total-Count with count=false', async () => {
+      await seed(Array.from({ length: 3 }, () => ({ first_name: 'Zoe' })));
+      const response = await list('?first_name=Zoe&sort=-age&limit=1&count=false');
+      assert.equal(response.headers['x-total-count'], undefined);
+      const links = parseLinks(response.headers['link'] as string);
+      assert.equal(links['last'], undefined);
+      assert.match(links['next']!, /first_name=Zoe/);
+      assert.match(links['next']!, /sort=-age/);
+      assert.match(links['next']!, /count=false/);
+    });
+
+    const badQueries = [
+      'limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5', 'sort=password', 'sort=--id', 'min_age=-1',
+      'max_age=151', 'q=', 'unknown=1', 'cursor=!!!', 'cursor=abc', 'limit=1&limit=2',
+    ];
+    for (const query of badQueries) {
+      it(`answers 422 for ?${query}`, async () => {
+        const response = await list(`?${query}`);
+        assert.equal(response.statusCode, 422);
+        assert.equal(response.json().code, 'VALIDATION_FAILED');
+        assert.equal(response.json().errors[0].location[0], 'query');
+      });
+    }
+
+    it('refuses a cursor made for another sort order, and a cursor combined with offset', async () => {
+      await seed([{}, {}, {}]);
+      const first = await list('?limit=1&sort=age');
+      const next = parseLinks(first.headers['link'] as string)['next']!;
+      const cursor = new URLSearchParams(next.split('?')[1]).get('cursor');
+      assert.equal((await list(`?limit=1&sort=age&cursor=${cursor}`)).statusCode, 200);
+      assert.equal((await list(`?limit=1&sort=id&cursor=${cursor}`)).statusCode, 422);
+      assert.equal((await list(`?limit=1&sort=age&offset=1&cursor=${cursor}`)).statusCode, 422);
+    });
+
+    it('counts only the rows matching the filters, also after deletes', async () => {
+      const users = await seed([{ age: 10 }, { age: 10 }, { age: 60 }]);
+      await t.request({ method: 'DELETE', url: `/users/${users[0]!.id}` });
+      assert.equal((await list()).headers['x-total-count'], '2');
+      assert.equal((await list('?max_age=10')).headers['x-total-count'], '1');
+    });
+  });
+}
