@@ -94,9 +94,10 @@ export const usersRoutes: FastifyPluginAsync<{ users: UsersService }> = async (f
       },
     },
     async (request, reply) => {
-      const page = await users.listUsers(request.query);
+      const query = request.query as UserListQuery; // defaults are filled in by the validator
+      const page = await users.listUsers(query);
       if (page.total !== null) reply.header('x-total-count', page.total);
-      reply.header('link', linkHeader(request.query, page));
+      reply.header('link', linkHeader(query, page));
       // The database rendered the page as JSON already: a JSON string is sent as is, not serialized again.
       return reply.type('application/json').send(page.json as unknown as User[]);
     },

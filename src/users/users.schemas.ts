@@ -96,15 +96,20 @@ const SORT_PARAMS: SortParam[] = SORT_FIELDS.flatMap((field) => [field, `-${fiel
 
 export const UserListQuerySchema = Type.Object(
   {
-    offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Rows to skip' }),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Page size, at most 100' }),
+    // Parameters with a default are optional on the wire; the query validator fills the default in.
+    offset: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Rows to skip' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Page size, at most 100' })),
     // A plain enum, not a union of literals: one clear error instead of one per literal.
-    sort: Type.Unsafe<SortParam>({
-      type: 'string',
-      enum: SORT_PARAMS,
-      default: 'id',
-      description: 'Sort field; prefix with - for descending. Ties break by id in the same direction.',
-    }),
+    sort: Type.Optional(
+      Type.Unsafe<SortParam>({
+        type: 'string',
+        enum: SORT_PARAMS,
+        default: 'id',
+        description: 'Sort field; prefix with - for descending. Ties break by id in the same direction.',
+      }),
+    ),
     cursor: Type.Optional(
       Type.String({
         minLength: 1,
@@ -125,10 +130,9 @@ export const UserListQuerySchema = Type.Object(
         description: 'Case-insensitive substring of first name, last name or email',
       }),
     ),
-    count: Type.Boolean({
-      default: true,
-      description: 'false skips computing X-Total-Count (and the last link) for filtered lists',
-    }),
+    count: Type.Optional(
+      Type.Boolean({ default: true, description: 'false skips computing X-Total-Count (and the last link)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -137,7 +141,9 @@ export type UserBase = Static<typeof UserBaseSchema>;
 export type UserCreate = Static<typeof UserCreateSchema>;
 export type UserUpdate = Static<typeof UserUpdateSchema>;
 export type User = Static<typeof UserSchema>;
-export type UserListQuery = Static<typeof UserListQuerySchema>;
+/** The list query after validation: the parameters with a default are always present. */
+export type UserListQuery = Static<typeof UserListQuerySchema> &
+  Required<Pick<Static<typeof UserListQuerySchema>, 'offset' | 'limit' | 'sort' | 'count'>>;
 export type UserIdParams = Static<typeof UserIdParamsSchema>;
 
 export const DeletedSchema = Type.Object(

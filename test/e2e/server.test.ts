@@ -35,7 +35,7 @@ describe('the server as a real process', () => {
       body: JSON.stringify({ first_name: 'John', last_name: 'Doe', age: 30, email: 'john.doe@example.com' }),
     });
     assert.equal(created.status, 201);
-    const user = await created.json();
+    const user = (await created.json()) as { id: number };
     assert.equal(created.headers.get('location'), `/users/${user.id}`);
     // curl http://localhost:8000/users/
     const list = await fetch(`${server.url}/users/`);
@@ -80,7 +80,7 @@ describe('the server as a real process', () => {
             headers: json,
             body: JSON.stringify({ first_name: 'Crash', last_name: 'Test', email }),
           });
-          if (response.status === 201) acknowledged.push({ id: (await response.json()).id, email });
+          if (response.status === 201) acknowledged.push({ id: ((await response.json()) as { id: number }).id, email });
         } catch {
           return; // the server is gone
         }
@@ -97,7 +97,7 @@ describe('the server as a real process', () => {
     for (const { id, email } of acknowledged) {
       const response = await fetch(`${server.url}/users/${id}`);
       assert.equal(response.status, 200, `acknowledged user ${id} survived the crash`);
-      assert.equal((await response.json()).email, email);
+      assert.equal(((await response.json()) as { email: string }).email, email);
     }
     const total = Number((await fetch(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
     assert.ok(total >= acknowledged.length);

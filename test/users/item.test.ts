@@ -21,7 +21,7 @@ for (const dialect of TEST_DIALECTS) {
     });
     afterEach(() => t.close());
 
-    const create = async (input: Record<string, unknown> = {}) => {
+    const create = async (input: Record<string, unknown> = {}): Promise<{ id: number; updated_at: string; created_at: string } & Record<string, unknown>> => {
       const response = await t.request({ method: 'POST', url: '/users/', payload: userInput(input) });
       assert.equal(response.statusCode, 201);
       return response.json();
@@ -72,7 +72,7 @@ for (const dialect of TEST_DIALECTS) {
       const changes = { first_name: 'Jane', last_name: 'Roe', age: null, email: 'jane.roe@example.com' };
       const response = await patch(user.id, changes);
       assert.equal(response.statusCode, 200);
-      assert.deepEqual({ ...response.json(), updated_at: undefined }, { ...user, ...changes, updated_at: undefined });
+      assert.deepEqual({ ...(response.json() as object), updated_at: undefined }, { ...user, ...changes, updated_at: undefined });
     });
 
     it('treats an empty update as no change', async () => {
