@@ -1,10 +1,11 @@
 import type { Config } from '../config.js';
 import type { Database } from '../users/users.repository.js';
+import { createPostgresDatabase } from './postgres.js';
 import { createSqliteDatabase } from './sqlite.js';
 
-/** Connects to the configured database (SQLite by default) and applies pending migrations. */
+/** Connects to the configured database (SQLite by default, PostgreSQL for a postgres:// URL) and applies pending migrations. */
 export async function createDatabase(config: Config): Promise<Database> {
   const target = config.database;
   if (target.dialect === 'sqlite') return createSqliteDatabase(target.filename, config);
-  throw new Error('PostgreSQL support is not built yet');
+  return createPostgresDatabase(target.connectionString, config);
 }

@@ -24,6 +24,19 @@ interface PageRow {
   last_id: number | null;
 }
 
+const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
+const COUNT_AGES = 'SELECT coalesce(sum(n), 0) AS n FROM users_age_count WHERE age BETWEEN :min_age AND :max_age';
+
+interface ListQuery {
+  source: string;
+  where: string;
+  params: Record<string, unknown>;
+  /** The expression the page is sorted by (its value ends up in the cursor). */
+  expression: string;
+  orderBy: string;
+  direction: 'ASC' | 'DESC';
+}
+
 /** Escapes LIKE wildcards so `q` is matched literally. */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
@@ -33,8 +46,7 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly findByIdStatement;
   private readonly deleteStatement;
   private readonly updateStatements = new Map<string, ReturnType<SqliteUsersRepository['prepareUpdate']>>();
-  private readonly listStatements = new Map<string, BetterSqlite3.Statement>();
-  private readonly countStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(
     private readonly db: BetterSQLite3Database,
@@ -104,35 +116,59 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async list(criteria: UserListCriteria): Promise<UserPage> {
-    const { where, params } = this.buildWhere(criteria);
     try {
-      const row = this.listStatement(criteria, where).get({
-        ...params,
+      const { filters } = criteria;
+      const ageBounded = filters.min_age !== undefined || filters.max_age !== undefined;
+      const otherFilters = [filters.email, filters.first_name, filters.last_name, filters.q].some((f) => f !== undefined);
+      // Users in the age range, from the trigger-kept histogram: exact and O(1), so it can choose the plan.
+      const ageMatches = ageBounded ? this.countAges(filters.min_age ?? 0, filters.max_age ?? 150) : 0;
+      const useAgeIndex = ageBounded && !otherFilters && this.ageIndexIsCheaper(ageMatches, criteria.limit);
+      const query = this.buildQuery(criteria, useAgeIndex);
+      const row = this.listStatement(query).get({
+        ...query.params,
         limit: criteria.limit,
         fetch: criteria.limit + 1,
         offset: criteria.after ? 0 : criteria.offset,
       }) as PageRow;
-      const size = Math.min(row.fetched, criteria.limit);
       const hasMore = row.fetched > criteria.limit;
       const lastKey: SortKey | null =
         hasMore && row.last_id !== null && row.last_value !== null ? { value: row.last_value, id: row.last_id } : null;
       let total: number | null = null;
       if (criteria.count) {
-        // Keyset params are not part of the count: the total is of all rows matching the filters.
-        const { where: countWhere, params: countParams } = this.buildWhere({ ...criteria, after: undefined });
-        total = (this.countStatement(countWhere).get(countParams) as { n: number }).n;
+        if (!ageBounded && !otherFilters) total = (this.statement(COUNT_ALL).get() as { n: number }).n;
+        else if (!otherFilters) total = ageMatches;
+        else {
+          // The total is of every row matching the filters, wherever the page starts.
+          const counted = this.buildQuery({ ...criteria, after: undefined }, false);
+          total = (this.statement(`SELECT count(*) AS n FROM ${counted.source} ${counted.where}`).get(counted.params) as { n: number }).n;
+        }
       }
-      return { json: row.json, size, hasMore, lastKey, total };
+      return { json: row.json, size: Math.min(row.fetched, criteria.limit), hasMore, lastKey, total };
     } catch (error) {
       throw mapSqliteError(error);
     }
   }
 
-  /** The WHERE clause for the filters and keyset position, as fixed SQL text plus named parameters. */
-  private buildWhere(criteria: UserListCriteria): { where: string; params: Record<string, unknown> } {
-    const { filters, after } = criteria;
+  private countAges(min: number, max: number): number {
+    return (this.statement(COUNT_AGES).get({ min_age: min, max_age: max }) as { n: number }).n;
+  }
+
+  /**
+   * Whether to read an age-filtered page through the age index (then sort the matches) rather than walk the
+   * sort order and skip non-matching rows: the first costs about `matches` rows, the second about
+   * `(limit + 1) * total / matches`. SQLite cannot know the matches without ANALYZE; the histogram can.
+   */
+  private ageIndexIsCheaper(matches: number, limit: number): boolean {
+    const total = (this.statement(COUNT_ALL).get() as { n: number }).n;
+    return matches * matches < (limit + 1) * total;
+  }
+
+  /** The FROM and WHERE of a list query, as fixed SQL text (one per query shape) plus named parameters. */
+  private buildQuery(criteria: UserListCriteria, useAgeIndex: boolean): ListQuery {
+    const { filters, after, sort } = criteria;
     const clauses: string[] = [];
     const params: Record<string, unknown> = {};
+    let source = 'users';
     if (filters.email !== undefined) {
       clauses.push('lower(email) = lower(:email)');
       params['email'] = filters.email;
@@ -146,61 +182,69 @@ export class SqliteUsersRepository implements UsersRepository {
       params['last_name'] = filters.last_name;
     }
     if (filters.min_age !== undefined || filters.max_age !== undefined) {
-      // coalesce(age, -1) matches the age index; -1 (no age) never satisfies a bound of 0 or more.
-      clauses.push('coalesce(age, -1) BETWEEN :min_age AND :max_age');
+      // coalesce(age, -1) is the age index's expression; -1 (no age) never satisfies a bound of 0 or more.
+      // A leading + keeps SQLite from using the index when walking the sort order is cheaper.
+      clauses.push(`${useAgeIndex ? '' : '+'}coalesce(age, -1) BETWEEN :min_age AND :max_age`);
       params['min_age'] = filters.min_age ?? 0;
       params['max_age'] = filters.max_age ?? 150;
     }
-    if (filters.q !== undefined) {
-      clauses.push(
-        "(first_name LIKE :q ESCAPE '\\' OR last_name LIKE :q ESCAPE '\\' OR email LIKE :q ESCAPE '\\')",
-      );
+    let idColumn = 'id';
+    if (filters.q !== undefined && [...filters.q].length >= 3) {
+      // The trigram index answers substrings of 3+ characters; a quoted FTS5 string matches literally.
+      params['q'] = `"${filters.q.replace(/"/g, '""')}"`;
+      if (sort === 'id') {
+        // Driven by the index, which yields matches in id order: a page stops after limit + 1 matches.
+        source = 'users JOIN (SELECT rowid AS fts_id FROM users_fts WHERE users_fts MATCH :q) ON id = fts_id';
+        idColumn = 'fts_id';
+      } else {
+        clauses.push('id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH :q)');
+      }
+    } else if (filters.q !== undefined) {
+      // 1-2 characters are too short for trigrams: a scan, bounded by the page's LIMIT (a count scans all).
+      clauses.push("(first_name LIKE :q ESCAPE '\\' OR last_name LIKE :q ESCAPE '\\' OR email LIKE :q ESCAPE '\\')");
       params['q'] = likePattern(filters.q);
     }
+    const direction = criteria.descending ? 'DESC' : 'ASC';
+    const expression = sort === 'id' ? idColumn : SORT_EXPRESSIONS[sort];
     if (after) {
-      const expression = SORT_EXPRESSIONS[criteria.sort];
-      clauses.push(`(${expression}, id) ${criteria.descending ? '<' : '>'} (:after_value, :after_id)`);
-      params['after_value'] = after.value;
+      const comparison = criteria.descending ? '<' : '>';
+      if (sort === 'id') clauses.push(`${idColumn} ${comparison} :after_id`);
+      else clauses.push(`(${expression}, id) ${comparison} (:after_value, :after_id)`);
+      if (sort !== 'id') params['after_value'] = after.value;
       params['after_id'] = after.id;
     }
-    return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const orderBy = sort === 'id' ? `${idColumn} ${direction}` : `${expression} ${direction}, id ${direction}`;
+    return { source, where, params, expression, orderBy, direction };
   }
 
-  /** One prepared statement per query shape (filters present, sort, direction), built once and reused. */
-  private listStatement(criteria: UserListCriteria, where: string): BetterSqlite3.Statement {
-    const direction = criteria.descending ? 'DESC' : 'ASC';
-    const expression = SORT_EXPRESSIONS[criteria.sort];
-    const key = `${expression} ${direction} ${where}`;
-    let statement = this.listStatements.get(key);
-    if (!statement) {
-      const order = `sort_key ${direction}, id ${direction}`;
-      // The page is rendered to JSON by SQLite (no JS objects per row). One extra row is fetched to know
-      // whether a next page exists; the last row of the page gives the keyset cursor.
-      statement = this.sqlite.prepare(`
-        SELECT coalesce(json_group_array(${JSON_USER} ORDER BY rn) FILTER (WHERE rn <= :limit), '[]') AS json,
-               count(*) AS fetched,
-               max(CASE WHEN rn = :limit THEN sort_key END) AS last_value,
-               max(CASE WHEN rn = :limit THEN id END) AS last_id
-        FROM (
-          SELECT *, row_number() OVER (ORDER BY ${order}) AS rn FROM (
-            SELECT id, first_name, last_name, age, email, created_at, updated_at, ${expression} AS sort_key
-            FROM users ${where}
-            ORDER BY ${expression} ${direction}, id ${direction}
-            LIMIT :fetch OFFSET :offset
-          )
-        )`);
-      this.listStatements.set(key, statement);
-    }
-    return statement;
+  /**
+   * The page as one JSON string rendered by SQLite (no JS object per row). One extra row is fetched to know
+   * whether a next page exists; the last row of the page gives the keyset cursor.
+   */
+  private listStatement(query: ListQuery): BetterSqlite3.Statement {
+    const { direction } = query;
+    return this.statement(`
+      SELECT coalesce(json_group_array(${JSON_USER} ORDER BY rn) FILTER (WHERE rn <= :limit), '[]') AS json,
+             count(*) AS fetched,
+             max(CASE WHEN rn = :limit THEN sort_key END) AS last_value,
+             max(CASE WHEN rn = :limit THEN id END) AS last_id
+      FROM (
+        SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
+          SELECT id, first_name, last_name, age, email, created_at, updated_at, ${query.expression} AS sort_key
+          FROM ${query.source} ${query.where}
+          ORDER BY ${query.orderBy}
+          LIMIT :fetch OFFSET :offset
+        )
+      )`);
   }
 
-  private countStatement(where: string): BetterSqlite3.Statement {
-    let statement = this.countStatements.get(where);
+  /** Prepares each distinct SQL text once; list and count queries come in a bounded number of shapes. */
+  private statement(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
     if (!statement) {
-      statement = this.sqlite.prepare(
-        where === '' ? 'SELECT n FROM users_count WHERE id = 1' : `SELECT count(*) AS n FROM users ${where}`,
-      );
-      this.countStatements.set(where, statement);
+      statement = this.sqlite.prepare(text);
+      this.statements.set(text, statement);
     }
     return statement;
   }

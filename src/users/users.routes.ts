@@ -27,7 +27,7 @@ function linkHeader(query: UserListQuery, page: UserListResult): string {
     if (value !== undefined) base.set(name, String(value));
   }
   if (query.sort !== 'id') base.set('sort', query.sort);
-  if (!query.count) base.set('count', 'false');
+  if (query.count !== undefined) base.set('count', String(query.count));
   base.set('limit', String(query.limit));
   const link = (rel: string, extra: Record<string, string | number>) => {
     const params = new URLSearchParams(base);

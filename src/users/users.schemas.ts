@@ -130,8 +130,13 @@ export const UserListQuerySchema = Type.Object(
         description: 'Case-insensitive substring of first name, last name or email',
       }),
     ),
+    // No schema default: the default depends on q (see the description).
     count: Type.Optional(
-      Type.Boolean({ default: true, description: 'false skips computing X-Total-Count (and the last link)' }),
+      Type.Boolean({
+        description:
+          'Whether to send X-Total-Count (and the last link). Default true, except with q, where counting every ' +
+          'substring match costs as much as the matches and the default is false.',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -143,7 +148,7 @@ export type UserUpdate = Static<typeof UserUpdateSchema>;
 export type User = Static<typeof UserSchema>;
 /** The list query after validation: the parameters with a default are always present. */
 export type UserListQuery = Static<typeof UserListQuerySchema> &
-  Required<Pick<Static<typeof UserListQuerySchema>, 'offset' | 'limit' | 'sort' | 'count'>>;
+  Required<Pick<Static<typeof UserListQuerySchema>, 'offset' | 'limit' | 'sort'>>;
 export type UserIdParams = Static<typeof UserIdParamsSchema>;
 
 export const DeletedSchema = Type.Object(

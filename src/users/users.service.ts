@@ -81,7 +81,7 @@ export class UsersService {
       limit: query.limit,
       offset: query.offset,
       after,
-      count: query.count,
+      count: query.count ?? query.q === undefined,
     });
     return { ...page, nextCursor: page.lastKey ? encodeCursor(query.sort, page.lastKey) : null };
   }

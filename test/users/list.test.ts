@@ -138,12 +138,20 @@ for (const dialect of TEST_DIALECTS) {
       await check('?min_age=0', [annLee, annRay, bo]);
       await check('?max_age=150', [annLee, annRay, bo]);
       await check('?first_name=Ann&last_name=Lee', [annLee]);
-      await check('?q=ANN', [annLee, annRay, annLower]);
-      await check('?q=example.org', [annLower]);
-      await check('?q=%25_', [bo]);
-      await check('?q=_', [bo]);
-      await check('?q=nobody', []);
-      await check('?q=ann&min_age=30', [annRay]);
+      await check('?q=ANN&count=true', [annLee, annRay, annLower]);
+      await check('?q=example.org&count=true', [annLower]);
+      await check('?q=%25_&count=true', [bo]);
+      await check('?q=_&count=true', [bo]);
+      await check('?q=nobody&count=true', []);
+      await check('?q=ann&min_age=30&count=true', [annRay]);
+      await check('?q=ann&sort=-email&count=true', [annLower, annRay, annLee]);
+    });
+
+    it('omits X-Total-Count for q unless count=true is asked', async () => {
+      await seed([{ first_name: 'Quinn' }]);
+      const response = await list('?q=quin');
+      assert.equal(response.json().length, 1);
+      assert.equal(response.headers['x-total-count'], undefined);
     });
 
     it('keeps filters and sort in the links, and omits X-Total-Count with count=false', async () => {
@@ -185,6 +193,53 @@ for (const dialect of TEST_DIALECTS) {
       await t.request({ method: 'DELETE', url: `/users/${users[0]!.id}` });
       assert.equal((await list()).headers['x-total-count'], '2');
       assert.equal((await list('?max_age=10')).headers['x-total-count'], '1');
+    });
+  });
+}
+
+for (const dialect of TEST_DIALECTS) {
+  describe(`GET /users/ search and counts after changes (${dialect})`, () => {
+    let t: TestApp;
+    beforeEach(async () => {
+      t = await buildTestApp(dialect);
+    });
+    afterEach(() => t.close());
+
+    const create = async (input: Record<string, unknown>) =>
+      ((await t.request({ method: 'POST', url: '/users/', payload: userInput(input) })).json() as { id: number });
+    const found = async (query: string) => {
+      const response = await t.request({ url: `/users/?count=true&${query}` });
+      return { ids: (response.json() as { id: number }[]).map((user) => user.id), total: response.headers['x-total-count'] };
+    };
+
+    it('finds a user by q under the new name after a rename, and not after a delete', async () => {
+      const user = await create({ first_name: 'Maximilian', last_name: 'Quux' });
+      assert.deepEqual(await found('q=imili'), { ids: [user.id], total: '1' });
+      await t.request({ method: 'PATCH', url: `/users/${user.id}`, payload: { first_name: 'Bartholomew' } });
+      assert.deepEqual(await found('q=imili'), { ids: [], total: '0' });
+      assert.deepEqual(await found('q=THOLO'), { ids: [user.id], total: '1' });
+      await t.request({ method: 'DELETE', url: `/users/${user.id}` });
+      assert.deepEqual(await found('q=tholo'), { ids: [], total: '0' });
+    });
+
+    it('matches q literally, quotes and wildcards included', async () => {
+      const quoted = await create({ last_name: 'O"Brien (x)' });
+      await create({ last_name: 'OBrien' });
+      assert.deepEqual(await found(`q=${encodeURIComponent('O"Brien (')}`), { ids: [quoted.id], total: '1' });
+      assert.deepEqual(await found(`q=${encodeURIComponent('"*')}`), { ids: [], total: '0' });
+    });
+
+    it('keeps age-filter totals right when ages change and users go', async () => {
+      const a = await create({ age: 20 });
+      const b = await create({ age: null });
+      await create({ age: 40 });
+      assert.equal((await found('min_age=30')).total, '1');
+      await t.request({ method: 'PATCH', url: `/users/${b.id}`, payload: { age: 35 } });
+      assert.deepEqual(await found('min_age=30'), { ids: [b.id, a.id + 2], total: '2' });
+      await t.request({ method: 'PATCH', url: `/users/${a.id}`, payload: { age: null } });
+      await t.request({ method: 'DELETE', url: `/users/${b.id}` });
+      assert.deepEqual(await found('max_age=150'), { ids: [a.id + 2], total: '1' });
+      assert.equal((await found('')).total, '2');
     });
   });
 }

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { mapPgError } from '../db/pg-errors.js';
+import { EmailTakenError } from '../errors.js';
+import { users } from '../db/schema.pg.js';
+import {
+  SORT_EXPRESSIONS,
+  type SortKey,
+  type UserListCriteria,
+  type UserPage,
+  type UsersRepository,
+} from './users.repository.js';
+import type { SortField, User, UserCreate, UserUpdate } from './users.schemas.js';
+
+const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
+
+// Timestamps leave the database as the wire renders them and as SQLite stores them: 2026-11-26T10:13:25.123Z,
+// always UTC with three fractional digits, whatever the session's TimeZone and DateStyle.
+const WIRE_TIMESTAMP = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const wireTimestamp = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', ${WIRE_TIMESTAMP})`;
+const wireTimestampOf = (column: PgColumn) => sql<string>`to_char(${column} AT TIME ZONE 'UTC', ${sql.raw(WIRE_TIMESTAMP)})`;
+
+/** The columns of a User, in wire order, for Drizzle queries. */
+const USER_SELECTION = {
+  id: users.id,
+  first_name: users.first_name,
+  last_name: users.last_name,
+  age: users.age,
+  email: users.email,
+  created_at: wireTimestampOf(users.created_at),
+  updated_at: wireTimestampOf(users.updated_at),
+};
+
+const USER_RETURNING = `id, first_name, last_name, age, email,
+  ${wireTimestamp('created_at')} AS created_at, ${wireTimestamp('updated_at')} AS updated_at`;
+
+const TIMESTAMP_SORTS: ReadonlySet<SortField> = new Set(['created_at', 'updated_at']);
+const WIRE_TIMESTAMP_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+// bigint (ids, counts) as JS numbers for the hand-written queries, as Drizzle does for bigint({ mode: 'number' }):
+// ids stay far below 2^53.
+const INT8_AS_NUMBER = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+// The largest bigint: with it, a keyset (value, id) bound admits every id of that value (see keysetValue).
+const MAX_ID = '9223372036854775807';
+
+interface PageRow {
+  json: string;
+  fetched: number;
+  last_value: string | number | null;
+  last_id: number | null;
+}
+
+/** Escapes LIKE wildcards so `q` is matched literally (backslash is PostgreSQL's default LIKE escape). */
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
+
+// PostgreSQL text cannot hold U+0000 (SQLite's can). No stored value contains one, so a filter value with one
+// matches nothing: the filter becomes `false` rather than a driver error.
+const hasNul = (value: string) => value.includes('\0');
+
+/** A statement name derived from its text: pg prepares a name once per connection, so one name means one text. */
+const statementName = (prefix: string, text: string) =>
+  `${prefix}_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+
+/** Positional parameters ($1, $2, ...) collected while the SQL text is built. */
+class Parameters {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * The PostgreSQL implementation of UsersRepository: the same behaviour as the SQLite one, statement for
+ * statement. Every statement is named, so each connection of the pool parses and plans it once.
+ */
+export class PostgresUsersRepository implements UsersRepository {
+  private readonly findByIdStatement;
+  private readonly deleteStatement;
+  private readonly updateStatements = new Map<string, ReturnType<PostgresUsersRepository['prepareUpdate']>>();
+
+  constructor(
+    private readonly db: NodePgDatabase,
+    private readonly pool: pg.Pool,
+  ) {
+    this.findByIdStatement = db
+      .select(USER_SELECTION)
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare('users_find_by_id');
+    this.deleteStatement = db
+      .delete(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .returning({ id: users.id })
+      .prepare('users_delete');
+  }
+
+  async insert(user: UserCreate): Promise<User> {
+    // NOT EXISTS refuses a known duplicate before the identity is drawn, so a refused create leaves no gap in
+    // the ids (as on SQLite); ON CONFLICT covers a concurrent create of the same email that commits first.
+    // Either way no row comes back, and the email is taken.
+    const rows = await this.query<User>('users_insert', {
+      text: `INSERT INTO users (first_name, last_name, age, email)
+        SELECT $1::text, $2::text, $3::integer, $4::text
+        WHERE NOT EXISTS (SELECT FROM users WHERE lower(email) = lower($4::text COLLATE "C"))
+        ON CONFLICT DO NOTHING
+        RETURNING ${USER_RETURNING}`,
+      values: [user.first_name, user.last_name, user.age ?? null, user.email],
+    });
+    const created = rows[0];
+    if (!created) throw new EmailTakenError();
+    return created;
+  }
+
+  async findById(id: number): Promise<User | undefined> {
+    try {
+      return (await this.findByIdStatement.execute({ id }))[0];
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+
+  async update(id: number, changes: UserUpdate): Promise<User | undefined> {
+    const fields = USER_FIELDS.filter((field) => changes[field] !== undefined);
+    const key = fields.join(',');
+    let statement = this.updateStatements.get(key);
+    if (!statement) {
+      statement = this.prepareUpdate(fields);
+      this.updateStatements.set(key, statement);
+    }
+    try {
+      return (await statement.execute({ ...changes, id }))[0];
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+
+  private prepareUpdate(fields: readonly (typeof USER_FIELDS)[number][]) {
+    const set: Record<string, SQL | ReturnType<typeof sql.placeholder>> = { updated_at: sql`now()` };
+    for (const field of fields) set[field] = sql.placeholder(field);
+    return this.db
+      .update(users)
+      .set(set)
+      .where(eq(users.id, sql.placeholder('id')))
+      .returning(USER_SELECTION)
+      .prepare(`users_update_${fields.join('_')}`);
+  }
+
+  async delete(id: number): Promise<boolean> {
+    try {
+      return (await this.deleteStatement.execute({ id })).length > 0;
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+
+  async list(criteria: UserListCriteria): Promise<UserPage> {
+    const direction = criteria.descending ? 'DESC' : 'ASC';
+    const expression = SORT_EXPRESSIONS[criteria.sort];
+    const cursorExpression = TIMESTAMP_SORTS.has(criteria.sort) ? wireTimestamp(expression) : expression;
+    const parameters = new Parameters();
+    const where = this.buildWhere(criteria, parameters);
+    const limit = parameters.add(criteria.limit);
+    const fetch = parameters.add(criteria.limit + 1);
+    const offset = parameters.add(criteria.after ? 0 : criteria.offset);
+    // The page is rendered to JSON by PostgreSQL (no JS objects per row), compact as SQLite renders it. One extra
+    // row is fetched to know whether a next page exists; the last row of the page gives the keyset cursor.
+    // The rows are rendered only after LIMIT, so a sort without an index does not render every match.
+    const [row] = await this.query<PageRow>('users_list', {
+      text: `
+        SELECT coalesce('[' || string_agg(row_to_json(rendered)::text, ',' ORDER BY page.rn)
+                 FILTER (WHERE page.rn <= ${limit}) || ']', '[]') AS json,
+               count(*)::integer AS fetched,
+               min(page.cursor_value) FILTER (WHERE page.rn = ${limit}) AS last_value,
+               min(page.id) FILTER (WHERE page.rn = ${limit}) AS last_id
+        FROM (
+          SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
+            SELECT id, first_name, last_name, age, email, created_at, updated_at,
+                   ${expression} AS sort_key, ${cursorExpression} AS cursor_value
+            FROM users ${where}
+            ORDER BY ${expression} ${direction}, id ${direction}
+            LIMIT ${fetch} OFFSET ${offset}
+          ) AS fetched
+        ) AS page
+        CROSS JOIN LATERAL (
+          SELECT page.id, page.first_name, page.last_name, page.age, page.email,
+                 ${wireTimestamp('page.created_at')} AS created_at, ${wireTimestamp('page.updated_at')} AS updated_at
+        ) AS rendered`,
+      values: parameters.values,
+    });
+    const { json, fetched, last_value, last_id } = row!;
+    const size = Math.min(fetched, criteria.limit);
+    const hasMore = fetched > criteria.limit;
+    const lastKey: SortKey | null =
+      hasMore && last_id !== null && last_value !== null ? { value: last_value, id: last_id } : null;
+    let total: number | null = null;
+    if (criteria.count) {
+      // Keyset params are not part of the count: the total is of all rows matching the filters.
+      const countParameters = new Parameters();
+      const countWhere = this.buildWhere({ ...criteria, after: undefined }, countParameters);
+      const [counted] = await this.query<{ n: number }>('users_count', {
+        // Unfiltered: the sum of the slots kept by triggers (see migrations/postgres/0001), not a scan.
+        text:
+          countWhere === ''
+            ? 'SELECT coalesce(sum(n), 0)::bigint AS n FROM users_count'
+            : `SELECT count(*) AS n FROM users ${countWhere}`,
+        values: countParameters.values,
+      });
+      total = counted!.n;
+    }
+    return { json, size, hasMore, lastKey, total };
+  }
+
+  /** The WHERE clause for the filters and keyset position, as fixed SQL text plus positional parameters. */
+  private buildWhere(criteria: UserListCriteria, parameters: Parameters): string {
+    const { filters, after } = criteria;
+    const clauses: string[] = [];
+    const textFilter = (value: string, clause: (parameter: string) => string) =>
+      clauses.push(hasNul(value) ? 'false' : clause(parameters.add(value)));
+    if (filters.email !== undefined) {
+      // COLLATE "C": lower() folds ASCII only, as SQLite's lower() does, whatever the database's locale.
+      textFilter(filters.email, (email) => `lower(email) = lower(${email}::text COLLATE "C")`);
+    }
+    if (filters.first_name !== undefined) textFilter(filters.first_name, (name) => `first_name = ${name}`);
+    if (filters.last_name !== undefined) textFilter(filters.last_name, (name) => `last_name = ${name}`);
+    if (filters.min_age !== undefined || filters.max_age !== undefined) {
+      // coalesce(age, -1) matches the age index; -1 (no age) never satisfies a bound of 0 or more.
+      const min = parameters.add(filters.min_age ?? 0);
+      const max = parameters.add(filters.max_age ?? 150);
+      clauses.push(`coalesce(age, -1) BETWEEN ${min} AND ${max}`);
+    }
+    if (filters.q !== undefined) {
+      // ILIKE on the "C" collation of the columns folds ASCII only, as SQLite's LIKE; served by the trigram index.
+      textFilter(likePattern(filters.q), (q) => `(first_name ILIKE ${q} OR last_name ILIKE ${q} OR email ILIKE ${q})`);
+    }
+    if (after) {
+      const { expression, value, id } = keysetBound(criteria.sort, after);
+      const operator = criteria.descending ? '<' : '>';
+      // ::bigint: a cursor's age is any safe integer (SQLite compares it as it is), beyond the integer range.
+      const valueParameter = criteria.sort === 'age' ? `${parameters.add(value)}::bigint` : parameters.add(value);
+      clauses.push(`(${expression}, id) ${operator} (${valueParameter}, ${parameters.add(id)})`);
+    }
+    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+  }
+
+  /** Runs a hand-written statement under a name derived from its text; maps driver errors to domain errors. */
+  private async query<Row extends object>(prefix: string, statement: { text: string; values: unknown[] }): Promise<Row[]> {
+    try {
+      const result = await this.pool.query<Row>({
+        name: statementName(prefix, statement.text),
+        text: statement.text,
+        values: statement.values,
+        types: INT8_AS_NUMBER,
+      });
+      return result.rows;
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+}
+
+/**
+ * The keyset bound `(expression, id) >/< (value, id)` for a cursor, compared exactly as SQLite compares it.
+ * A cursor comes from a Link header, but a client can alter it; the values PostgreSQL cannot take as they are
+ * get an equivalent bound instead of a driver error:
+ * - a timestamp sort compares the column, so the index serves it; a value that is not a wire timestamp is
+ *   compared as text with the rendered column, as SQLite (which stores the text) does;
+ * - a text value with U+0000: no stored text contains one, so a row sorts after the value exactly when it sorts
+ *   after the part before U+0000; that part with the largest id is the same bound in both directions.
+ */
+function keysetBound(sort: SortField, after: SortKey): { expression: string; value: string | number; id: number | string } {
+  let expression = SORT_EXPRESSIONS[sort];
+  let { value }: { value: string | number } = after;
+  let id: number | string = after.id;
+  if (TIMESTAMP_SORTS.has(sort) && !isWireTimestamp(value)) expression = `${wireTimestamp(expression)} COLLATE "C"`;
+  if (typeof value === 'string' && hasNul(value)) {
+    value = value.slice(0, value.indexOf('\0'));
+    id = MAX_ID;
+  }
+  return { expression, value, id };
+}
+
+/** Whether the value is a timestamp exactly as the wire renders it (and so as PostgreSQL reads it back). */
+function isWireTimestamp(value: string | number): boolean {
+  // Year 0000 is valid in JavaScript (1 BC) but not in PostgreSQL.
+  if (typeof value !== 'string' || !WIRE_TIMESTAMP_PATTERN.test(value) || value.startsWith('0000')) return false;
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && new Date(time).toISOString() === value;
+}
