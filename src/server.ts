@@ -1,6 +1,8 @@
+import cluster, { type Worker } from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDatabase } from './db/client.js';
 
 /** Starts one server process: builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT. */
 export async function startServer(config: Config): Promise<void> {
@@ -14,8 +16,51 @@ export async function startServer(config: Config): Promise<void> {
   await app.listen({ port: config.PORT, host: config.HOST });
 }
 
+/**
+ * WORKERS > 1: this process applies the migrations once, then forks the workers, which share the port
+ * (node:cluster) and each open their own connection to the database. A worker that dies is replaced;
+ * SIGTERM/SIGINT is passed to every worker, and this process exits once all have drained.
+ */
+async function startPrimary(config: Config): Promise<void> {
+  const database = await createDatabase(config);
+  await database.close();
+  let stopping = false;
+  const fork = (index: number): Worker => {
+    const env = config.INSTANCE_ID ? { INSTANCE_ID: `${config.INSTANCE_ID}.${index}` } : {};
+    const worker = cluster.fork(env);
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(JSON.stringify({ level: 50, msg: 'worker died; starting another', index, code, signal }));
+      setTimeout(() => fork(index), 500).unref();
+    });
+    return worker;
+  };
+  for (let index = 1; index <= config.WORKERS; index++) fork(index);
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    let failed = false;
+    let alive = workers.length;
+    if (alive === 0) process.exit(0);
+    for (const worker of workers) {
+      worker.once('exit', (code) => {
+        failed ||= code !== 0;
+        if (--alive === 0) process.exit(failed ? 1 : 0);
+      });
+      worker.process.kill(signal);
+    }
+    setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 1000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
 try {
-  await startServer(loadConfig());
+  const config = loadConfig();
+  if (config.WORKERS > 1 && cluster.isPrimary) await startPrimary(config);
+  else await startServer(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
