@@ -33,6 +33,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks the header and request deadlines on this interval (default 30 s): check often enough
+    // that a client sending its headers byte by byte is cut off near HEADERS_TIMEOUT_MS.
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
+    },
     forceCloseConnections: 'idle',
   });
 

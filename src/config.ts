@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
   WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   INSTANCE_ID: Type.String({ default: '', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' }),
+  // Slow or idle clients: a client must send its headers within HEADERS_TIMEOUT_MS and the whole request
+  // within REQUEST_TIMEOUT_MS; an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS.
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 30000 }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 5000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
 });
 
@@ -79,6 +84,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   const typed = input as ConfigInput;
+  if (typed.HEADERS_TIMEOUT_MS > typed.REQUEST_TIMEOUT_MS) {
+    problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
+  }
   const database = typeof typed.DATABASE_URL === 'string' ? parseDatabaseUrl(typed.DATABASE_URL) : 'DATABASE_URL: invalid';
   if (typeof database === 'string') problems.push(database);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -37,6 +37,9 @@ const USER_SELECTION = {
 const USER_RETURNING = `id, first_name, last_name, age, email,
   ${wireTimestamp('created_at')} AS created_at, ${wireTimestamp('updated_at')} AS updated_at`;
 
+/** The searched columns with their case folded, as the trigram index of migrations/postgres/0001 has them. */
+const SEARCH_FOLDED = ['first_name', 'last_name', 'email'].map((column) => `lower(${column} COLLATE "und-x-icu")`);
+
 const TIMESTAMP_SORTS: ReadonlySet<SortField> = new Set(['created_at', 'updated_at']);
 const WIRE_TIMESTAMP_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -165,7 +168,8 @@ export class PostgresUsersRepository implements UsersRepository {
   async list(criteria: UserListCriteria): Promise<UserPage> {
     const direction = criteria.descending ? 'DESC' : 'ASC';
     const expression = SORT_EXPRESSIONS[criteria.sort];
-    const cursorExpression = TIMESTAMP_SORTS.has(criteria.sort) ? wireTimestamp(expression) : expression;
+    // The cursor carries a timestamp as the wire shows it (and as SQLite stores it).
+    const lastValue = TIMESTAMP_SORTS.has(criteria.sort) ? wireTimestamp('page.sort_key') : 'page.sort_key';
     const parameters = new Parameters();
     const where = this.buildWhere(criteria, parameters);
     const limit = parameters.add(criteria.limit);
@@ -179,12 +183,12 @@ export class PostgresUsersRepository implements UsersRepository {
         SELECT coalesce('[' || string_agg(row_to_json(rendered)::text, ',' ORDER BY page.rn)
                  FILTER (WHERE page.rn <= ${limit}) || ']', '[]') AS json,
                count(*)::integer AS fetched,
-               min(page.cursor_value) FILTER (WHERE page.rn = ${limit}) AS last_value,
+               min(${lastValue}) FILTER (WHERE page.rn = ${limit}) AS last_value,
                min(page.id) FILTER (WHERE page.rn = ${limit}) AS last_id
         FROM (
           SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
             SELECT id, first_name, last_name, age, email, created_at, updated_at,
-                   ${expression} AS sort_key, ${cursorExpression} AS cursor_value
+                   ${expression} AS sort_key
             FROM users ${where}
             ORDER BY ${expression} ${direction}, id ${direction}
             LIMIT ${fetch} OFFSET ${offset}
@@ -203,20 +207,29 @@ export class PostgresUsersRepository implements UsersRepository {
       hasMore && last_id !== null && last_value !== null ? { value: last_value, id: last_id } : null;
     let total: number | null = null;
     if (criteria.count) {
-      // Keyset params are not part of the count: the total is of all rows matching the filters.
-      const countParameters = new Parameters();
-      const countWhere = this.buildWhere({ ...criteria, after: undefined }, countParameters);
-      const [counted] = await this.query<{ n: number }>('users_count', {
-        // Unfiltered: the sum of the slots kept by triggers (see migrations/postgres/0001), not a scan.
-        text:
-          countWhere === ''
-            ? 'SELECT coalesce(sum(n), 0)::bigint AS n FROM users_count'
-            : `SELECT count(*) AS n FROM users ${countWhere}`,
-        values: countParameters.values,
-      });
+      const [counted] = await this.query<{ n: number }>('users_count', this.countStatement(criteria));
       total = counted!.n;
     }
     return { json, size, hasMore, lastKey, total };
+  }
+
+  /**
+   * The total of the rows matching the filters; from trigger-kept counters when the filters allow it (see
+   * migrations/postgres/0001): the sum of a few rows instead of a count of the matching users.
+   */
+  private countStatement(criteria: UserListCriteria): { text: string; values: unknown[] } {
+    const { min_age, max_age, ...others } = criteria.filters;
+    const parameters = new Parameters();
+    // Keyset params are not part of the count: the total is of all rows matching the filters.
+    const where = this.buildWhere({ ...criteria, after: undefined }, parameters);
+    if (where === '') return { text: 'SELECT coalesce(sum(n), 0)::bigint AS n FROM users_count', values: [] };
+    if (Object.values(others).every((value) => value === undefined)) {
+      return {
+        text: 'SELECT coalesce(sum(n), 0)::bigint AS n FROM users_age_count WHERE age BETWEEN $1 AND $2',
+        values: [min_age ?? 0, max_age ?? 150],
+      };
+    }
+    return { text: `SELECT count(*) AS n FROM users ${where}`, values: parameters.values };
   }
 
   /** The WHERE clause for the filters and keyset position, as fixed SQL text plus positional parameters. */
@@ -237,8 +250,15 @@ export class PostgresUsersRepository implements UsersRepository {
       const max = parameters.add(filters.max_age ?? 150);
       clauses.push(`coalesce(age, -1) BETWEEN ${min} AND ${max}`);
     }
-    if (filters.q !== undefined) {
-      // ILIKE on the "C" collation of the columns folds ASCII only, as SQLite's LIKE; served by the trigram index.
+    if (filters.q !== undefined && [...filters.q].length >= 3) {
+      // As SQLite's trigram index: the case of every script folds. The expressions are those of the trigram index.
+      textFilter(likePattern(filters.q), (q) => {
+        const pattern = `lower(${q}::text COLLATE "und-x-icu")`;
+        return `(${SEARCH_FOLDED.map((folded) => `${folded} LIKE ${pattern}`).join(' OR ')})`;
+      });
+    } else if (filters.q !== undefined) {
+      // 1-2 characters, as SQLite's LIKE: ILIKE on the "C" collation of the columns folds ASCII letters only.
+      // Too short for trigrams: a scan, bounded by the page's LIMIT (the count scans all).
       textFilter(likePattern(filters.q), (q) => `(first_name ILIKE ${q} OR last_name ILIKE ${q} OR email ILIKE ${q})`);
     }
     if (after) {
