@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
 import { ProblemSchema } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
+import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
 import { installProblemHandlers } from './http/problems.js';
 import { installValidators } from './http/validation.js';
@@ -33,6 +34,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    trustProxy: config.TRUST_PROXY,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     // Node checks the header and request deadlines on this interval (default 30 s): check often enough
@@ -73,6 +75,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         { name: 'users', description: 'The users collection' },
         { name: 'health', description: 'Liveness and database health' },
       ],
+      ...(config.apiKeys.length > 0 && {
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY' } } },
+      }),
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
@@ -86,7 +91,17 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     health: '/healthcheck',
     users: '/users/',
   }));
+  await allowOrigins(app, config);
   await app.register(healthRoutes, { database });
-  await app.register(usersRoutes, { users: new UsersService(database.users) });
+  // /users only: health and docs stay open and unlimited. Nothing is added when the features are off.
+  await app.register(async (scope) => {
+    if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys);
+    if (config.RATE_LIMIT > 0) await limitRate(scope, config.RATE_LIMIT);
+    await scope.register(usersRoutes, {
+      users: new UsersService(database.users),
+      secured: config.apiKeys.length > 0,
+      rateLimited: config.RATE_LIMIT > 0,
+    });
+  });
   return app;
 }

@@ -31,6 +31,13 @@ export const ConfigSchema = Type.Object({
   HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 30000 }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 5000 }),
+  API_KEY: Type.String({
+    default: '',
+    description: 'Comma-separated bearer keys; when set, every /users route needs one (16+ characters each)',
+  }),
+  RATE_LIMIT: Type.Integer({ minimum: 0, maximum: 1000000, default: 0, description: 'Requests per minute per client on /users; 0 = off' }),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated allowed origins (https://app.example.com); none by default' }),
+  TRUST_PROXY: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a load balancer)' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
 });
 
@@ -43,6 +50,8 @@ export type DatabaseTarget =
 export type Config = Readonly<
   ConfigInput & {
     database: DatabaseTarget;
+    apiKeys: readonly string[];
+    corsOrigins: readonly string[];
   }
 >;
 
@@ -89,6 +98,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const database = typeof typed.DATABASE_URL === 'string' ? parseDatabaseUrl(typed.DATABASE_URL) : 'DATABASE_URL: invalid';
   if (typeof database === 'string') problems.push(database);
+  const list = (value: unknown) =>
+    typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : [];
+  const apiKeys = list(typed.API_KEY);
+  // A short key can be guessed: refuse it rather than run with a false sense of protection.
+  if (apiKeys.some((key) => key.length < 16 || /\s/.test(key))) {
+    problems.push('API_KEY: every key must be at least 16 characters, without spaces');
+  }
+  const corsOrigins = list(typed.CORS_ORIGINS);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.com (no path)`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...typed, database: database as DatabaseTarget });
+  return Object.freeze({
+    ...typed,
+    database: database as DatabaseTarget,
+    apiKeys: Object.freeze(apiKeys),
+    corsOrigins: Object.freeze(corsOrigins),
+  });
 }

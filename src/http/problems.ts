@@ -50,6 +50,8 @@ export function toAppError(error: FastifyError, request: FastifyRequest): AppErr
 export function installProblemHandlers(app: FastifyInstance): void {
   const routes: { source: string; pattern: RegExp; methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
+    // Catch-all routes (the CORS preflight) would make every unknown path look like a known one.
+    if (route.url === '*' || route.url === '/*') return;
     const source = `^${route.url
       .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
       .replace(/:[A-Za-z0-9_]+/g, '[^/]+')

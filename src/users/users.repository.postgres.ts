@@ -262,11 +262,16 @@ export class PostgresUsersRepository implements UsersRepository {
       textFilter(likePattern(filters.q), (q) => `(first_name ILIKE ${q} OR last_name ILIKE ${q} OR email ILIKE ${q})`);
     }
     if (after) {
-      const { expression, value, id } = keysetBound(criteria.sort, after);
       const operator = criteria.descending ? '<' : '>';
-      // ::bigint: a cursor's age is any safe integer (SQLite compares it as it is), beyond the integer range.
-      const valueParameter = criteria.sort === 'age' ? `${parameters.add(value)}::bigint` : parameters.add(value);
-      clauses.push(`(${expression}, id) ${operator} (${valueParameter}, ${parameters.add(id)})`);
+      if (criteria.sort === 'id') {
+        // In id order the id is the whole position.
+        clauses.push(`id ${operator} ${parameters.add(after.id)}`);
+      } else {
+        const { expression, value, id } = keysetBound(criteria.sort, after);
+        // ::bigint: a cursor's age is any safe integer (SQLite compares it as it is), beyond the integer range.
+        const valueParameter = criteria.sort === 'age' ? `${parameters.add(value)}::bigint` : parameters.add(value);
+        clauses.push(`(${expression}, id) ${operator} (${valueParameter}, ${parameters.add(id)})`);
+      }
     }
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }

@@ -18,6 +18,12 @@ const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, det
 const INVALID = problemResponse('A path, query or body value is invalid; errors lists every problem (code VALIDATION_FAILED)');
 const EMAIL_TAKEN = problemResponse('Another user has this email, compared case-insensitively (code EMAIL_TAKEN)');
 const TAGS = ['users'];
+const UNAUTHORIZED = problemResponse('No valid API key: send Authorization: Bearer <key> (code UNAUTHORIZED)', {
+  'WWW-Authenticate': { type: 'string', description: 'Bearer realm="users-api"' },
+});
+const RATE_LIMITED = problemResponse('Too many requests from this client when RATE_LIMIT is set (code RATE_LIMITED)', {
+  'Retry-After': { type: 'integer', description: 'Seconds until the limit resets' },
+});
 
 /** The Link header of a list page (RFC 8288), relative to this server, with the query's own filters. */
 function linkHeader(query: UserListQuery, page: UserListResult): string {
@@ -46,8 +52,26 @@ function linkHeader(query: UserListQuery, page: UserListResult): string {
 }
 
 /** The /users routes: schemas for every status, and handlers that call the service and pick the status code. */
-export const usersRoutes: FastifyPluginAsync<{ users: UsersService }> = async (fastify, { users }) => {
+export interface UsersRoutesOptions {
+  users: UsersService;
+  /** API_KEY is set: document the bearer scheme and 401. */
+  secured?: boolean;
+  /** RATE_LIMIT is set: document 429. */
+  rateLimited?: boolean;
+}
+
+export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastify, { users, secured, rateLimited }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // With API_KEY set, every operation documents the bearer scheme and its 401; with RATE_LIMIT, the 429.
+  fastify.addHook('onRoute', (route) => {
+    const schema = route.schema as { security?: unknown; response?: Record<string, unknown> } | undefined;
+    if (!schema?.response) return;
+    if (rateLimited) schema.response['429'] = RATE_LIMITED;
+    if (secured) {
+      schema.security = [{ bearerAuth: [] }];
+      schema.response['401'] = UNAUTHORIZED;
+    }
+  });
 
   app.post(
     '/users/',

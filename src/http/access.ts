@@ -1,0 +1,52 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Bearer-key access control for the routes of this scope: 401 + WWW-Authenticate without a valid key.
+ * Keys are compared as SHA-256 digests with timingSafeEqual, against every key, so the time taken says
+ * nothing about how much of a key matched or which key it was.
+ */
+export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): void {
+  const expected = keys.map(digest);
+  const challenge = { 'www-authenticate': 'Bearer realm="users-api"' };
+  scope.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
+    let valid = false;
+    if (match) {
+      const given = digest(match[1]!);
+      for (const key of expected) valid = timingSafeEqual(given, key) || valid;
+    }
+    if (!valid) {
+      throw new AppError(401, 'UNAUTHORIZED', 'A valid API key is required: Authorization: Bearer <key>.', undefined, challenge);
+    }
+  });
+}
+
+/** Per-client request limit for the routes of this scope (in memory, per process): 429 + Retry-After. */
+export async function limitRate(scope: FastifyInstance, perMinute: number): Promise<void> {
+  await scope.register(rateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} a minute; retry later.`),
+  });
+}
+
+/** CORS for the configured origins only; with none configured, no CORS headers are sent at all. */
+export async function allowOrigins(app: FastifyInstance, config: Config): Promise<void> {
+  if (config.corsOrigins.length === 0) return;
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['Location', 'Link', 'X-Total-Count', 'ETag', 'X-Request-Id', 'Retry-After'],
+    maxAge: 600,
+  });
+}
