@@ -33,6 +33,11 @@ export function migrateSqlite(sqlite: BetterSqlite3.Database): void {
 export function createSqliteDatabase(filename: string, settings: SqliteSettings): Database {
   const sqlite = openSqlite(filename, settings);
   migrateSqlite(sqlite);
+  return sqliteDatabase(sqlite);
+}
+
+/** The repositories over an open, migrated connection. */
+export function sqliteDatabase(sqlite: BetterSqlite3.Database): Database {
   // A real read of the database file, not only of the connection.
   const ping = sqlite.prepare('SELECT n FROM users_count WHERE id = 1');
   return {

@@ -40,6 +40,10 @@ interface ListQuery {
 /** Escapes LIKE wildcards so `q` is matched literally. */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
+// Writes with RETURNING run with .all(), never .get(): get() stops after the first row and resets the
+// statement, which commits without reporting a failed commit (SQLITE_FULL, SQLITE_IOERR): the client would
+// get a 2xx for a write that was rolled back. all() steps to the end, so a failed commit throws.
+
 /** The SQLite implementation of UsersRepository: Drizzle prepared statements, and one hand-written list query. */
 export class SqliteUsersRepository implements UsersRepository {
   private readonly insertStatement;
@@ -72,7 +76,7 @@ export class SqliteUsersRepository implements UsersRepository {
 
   async insert(user: UserCreate): Promise<User> {
     try {
-      return this.insertStatement.get({ ...user, age: user.age ?? null }) as User;
+      return this.insertStatement.all({ ...user, age: user.age ?? null })[0] as User;
     } catch (error) {
       throw mapSqliteError(error);
     }
@@ -95,7 +99,7 @@ export class SqliteUsersRepository implements UsersRepository {
       this.updateStatements.set(key, statement);
     }
     try {
-      return statement.get({ ...changes, id }) as User | undefined;
+      return statement.all({ ...changes, id })[0] as User | undefined;
     } catch (error) {
       throw mapSqliteError(error);
     }
@@ -109,7 +113,7 @@ export class SqliteUsersRepository implements UsersRepository {
 
   async delete(id: number): Promise<boolean> {
     try {
-      return this.deleteStatement.get({ id }) !== undefined;
+      return this.deleteStatement.all({ id }).length > 0;
     } catch (error) {
       throw mapSqliteError(error);
     }

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
+import { userInput } from '../helpers/factories.js';
+
+const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 100 } as const;
+
+describe('a SQLite database in trouble answers 503, and recovers when the fault clears', () => {
+  let directory: string;
+  let file: string;
+  let sqlite: BetterSqlite3.Database;
+  let app: FastifyInstance;
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'users-api-faults-'));
+  });
+  after(() => rmSync(directory, { recursive: true, force: true }));
+  beforeEach(async () => {
+    file = join(directory, `${Date.now()}-${Math.random()}.db`);
+    sqlite = openSqlite(file, settings);
+    migrateSqlite(sqlite);
+    app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database: sqliteDatabase(sqlite), logger: false });
+  });
+  afterEach(async () => {
+    await app.close();
+    sqlite.close();
+  });
+
+  const create = () =>
+    app.inject({ method: 'POST', url: '/users/', payload: userInput({ first_name: 'x'.repeat(100), last_name: 'y'.repeat(100) }) });
+  const assertUnavailable = (response: Awaited<ReturnType<typeof create>>) => {
+    assert.equal(response.statusCode, 503);
+    assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(response.headers['retry-after'], '1');
+    assert.equal(response.json().code, 'DATABASE_UNAVAILABLE');
+    assert.doesNotMatch(response.body, /SQLITE|locked|readonly|disk/i);
+  };
+
+  it('when another process holds the write lock beyond the busy timeout', async () => {
+    const other = new BetterSqlite3(file);
+    other.exec('BEGIN IMMEDIATE');
+    other.prepare("INSERT INTO users (first_name, last_name, email) VALUES ('L', 'L', 'lock@example.com')").run();
+    assertUnavailable(await create());
+    const read = await app.inject({ url: '/users/' });
+    assert.equal(read.statusCode, 200, 'reads go on in WAL mode while a writer holds the lock');
+    other.exec('COMMIT');
+    other.close();
+    assert.equal((await create()).statusCode, 201);
+  });
+
+  it('when the database is read-only', async () => {
+    sqlite.pragma('query_only = ON');
+    assertUnavailable(await create());
+    sqlite.pragma('query_only = OFF');
+    assert.equal((await create()).statusCode, 201);
+  });
+
+  it('when the disk is full', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await create()).statusCode, 201);
+    const pages = sqlite.pragma('page_count', { simple: true }) as number;
+    sqlite.pragma(`max_page_count = ${pages}`);
+    let response = await create();
+    const acknowledged = new Set<number>();
+    for (let i = 0; i < 5000 && response.statusCode === 201; i++) {
+      acknowledged.add(response.json().id);
+      response = await create();
+    }
+    assertUnavailable(response);
+    // Every 201 was a committed row (a failed commit must never be acknowledged).
+    const stored = sqlite.prepare('SELECT id FROM users').pluck().all() as number[];
+    for (const id of acknowledged) assert.ok(stored.includes(id), `acknowledged user ${id} is stored`);
+    const total = Number((await app.inject({ url: '/users/' })).headers['x-total-count']);
+    sqlite.pragma('max_page_count = 1073741823');
+    assert.equal((await create()).statusCode, 201);
+    assert.equal(Number((await app.inject({ url: '/users/' })).headers['x-total-count']), total + 1, 'nothing half-written');
+  });
+});
