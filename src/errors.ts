@@ -80,6 +80,13 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+/** If-Match named a version that is no longer current: the client must re-read before writing. */
+export class PreconditionFailedError extends AppError {
+  constructor() {
+    super(412, 'PRECONDITION_FAILED', 'The user has changed since the ETag in If-Match: read it again, then retry.');
+  }
+}
+
 export class UserNotFoundError extends NotFoundError {
   constructor() {
     super('User not found', 'USER_NOT_FOUND');

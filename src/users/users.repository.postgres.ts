@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
@@ -39,6 +39,23 @@ const USER_RETURNING = `id, first_name, last_name, age, email,
 
 /** The searched columns with their case folded, as the trigram index of migrations/postgres/0001 has them. */
 const SEARCH_FOLDED = ['first_name', 'last_name', 'email'].map((column) => `lower(${column} COLLATE "und-x-icu")`);
+
+/**
+ * The next updated_at of a changed row: now, but always at least 1 ms past the previous value, as on SQLite
+ * (ETags are updated_at). Compared at the column's millisecond precision, as it will be stored.
+ */
+const NEXT_UPDATED_AT = sql`(CASE WHEN now()::timestamptz(3) > ${users.updated_at} THEN now()::timestamptz(3)
+  ELSE ${users.updated_at} + interval '1 millisecond' END)`;
+
+/** The row with this id, and with If-Match, only while its updated_at (as the wire shows it) is one of the expected. */
+function rowMatches(conditional: boolean): SQL | undefined {
+  const byId = eq(users.id, sql.placeholder('id'));
+  if (!conditional) return byId;
+  return and(byId, sql`${wireTimestampOf(users.updated_at)} = ANY(${sql.placeholder('expected')}::text[])`);
+}
+
+/** Expected updated_at values as a text[] parameter; one with U+0000 matches no row and cannot be sent. */
+const expectedVersions = (expected: readonly string[] | undefined) => (expected ?? []).filter((value) => !hasNul(value));
 
 const TIMESTAMP_SORTS: ReadonlySet<SortField> = new Set(['created_at', 'updated_at']);
 const WIRE_TIMESTAMP_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -88,6 +105,7 @@ class Parameters {
 export class PostgresUsersRepository implements UsersRepository {
   private readonly findByIdStatement;
   private readonly deleteStatement;
+  private readonly conditionalDeleteStatement;
   private readonly updateStatements = new Map<string, ReturnType<PostgresUsersRepository['prepareUpdate']>>();
 
   constructor(
@@ -99,11 +117,12 @@ export class PostgresUsersRepository implements UsersRepository {
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare('users_find_by_id');
-    this.deleteStatement = db
+    this.deleteStatement = db.delete(users).where(rowMatches(false)).returning({ id: users.id }).prepare('users_delete');
+    this.conditionalDeleteStatement = db
       .delete(users)
-      .where(eq(users.id, sql.placeholder('id')))
+      .where(rowMatches(true))
       .returning({ id: users.id })
-      .prepare('users_delete');
+      .prepare('users_delete_if_match');
   }
 
   async insert(user: UserCreate): Promise<User> {
@@ -131,35 +150,36 @@ export class PostgresUsersRepository implements UsersRepository {
     }
   }
 
-  async update(id: number, changes: UserUpdate): Promise<User | undefined> {
+  async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
     const fields = USER_FIELDS.filter((field) => changes[field] !== undefined);
-    const key = fields.join(',');
+    const key = `${fields.join(',')}${expected ? '?' : ''}`;
     let statement = this.updateStatements.get(key);
     if (!statement) {
-      statement = this.prepareUpdate(fields);
+      statement = this.prepareUpdate(fields, expected !== undefined);
       this.updateStatements.set(key, statement);
     }
     try {
-      return (await statement.execute({ ...changes, id }))[0];
+      return (await statement.execute({ ...changes, id, expected: expectedVersions(expected) }))[0];
     } catch (error) {
       throw mapPgError(error);
     }
   }
 
-  private prepareUpdate(fields: readonly (typeof USER_FIELDS)[number][]) {
-    const set: Record<string, SQL | ReturnType<typeof sql.placeholder>> = { updated_at: sql`now()` };
+  private prepareUpdate(fields: readonly (typeof USER_FIELDS)[number][], conditional: boolean) {
+    const set: Record<string, SQL | ReturnType<typeof sql.placeholder>> = { updated_at: NEXT_UPDATED_AT };
     for (const field of fields) set[field] = sql.placeholder(field);
     return this.db
       .update(users)
       .set(set)
-      .where(eq(users.id, sql.placeholder('id')))
+      .where(rowMatches(conditional))
       .returning(USER_SELECTION)
-      .prepare(`users_update_${fields.join('_')}`);
+      .prepare(`users_update_${fields.join('_')}${conditional ? '_if_match' : ''}`);
   }
 
-  async delete(id: number): Promise<boolean> {
+  async delete(id: number, expected?: readonly string[]): Promise<boolean> {
     try {
-      return (await this.deleteStatement.execute({ id })).length > 0;
+      const statement = expected ? this.conditionalDeleteStatement : this.deleteStatement;
+      return (await statement.execute({ id, expected: expectedVersions(expected) })).length > 0;
     } catch (error) {
       throw mapPgError(error);
     }

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { NOW, users } from '../db/schema.sqlite.js';
+import { NEXT_UPDATED_AT, users } from '../db/schema.sqlite.js';
 import { mapSqliteError } from '../db/sqlite-errors.js';
 import {
   SORT_EXPRESSIONS,
@@ -49,6 +49,7 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly insertStatement;
   private readonly findByIdStatement;
   private readonly deleteStatement;
+  private readonly conditionalDeleteStatement;
   private readonly updateStatements = new Map<string, ReturnType<SqliteUsersRepository['prepareUpdate']>>();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
@@ -67,11 +68,8 @@ export class SqliteUsersRepository implements UsersRepository {
       .returning()
       .prepare();
     this.findByIdStatement = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
-    this.deleteStatement = db
-      .delete(users)
-      .where(eq(users.id, sql.placeholder('id')))
-      .returning({ id: users.id })
-      .prepare();
+    this.deleteStatement = db.delete(users).where(this.rowMatches(false)).returning({ id: users.id }).prepare();
+    this.conditionalDeleteStatement = db.delete(users).where(this.rowMatches(true)).returning({ id: users.id }).prepare();
   }
 
   async insert(user: UserCreate): Promise<User> {
@@ -90,30 +88,38 @@ export class SqliteUsersRepository implements UsersRepository {
     }
   }
 
-  async update(id: number, changes: UserUpdate): Promise<User | undefined> {
+  async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
     const fields = USER_FIELDS.filter((field) => changes[field] !== undefined);
-    const key = fields.join(',');
+    const key = `${fields.join(',')}${expected ? '?' : ''}`;
     let statement = this.updateStatements.get(key);
     if (!statement) {
-      statement = this.prepareUpdate(fields);
+      statement = this.prepareUpdate(fields, expected !== undefined);
       this.updateStatements.set(key, statement);
     }
     try {
-      return statement.all({ ...changes, id })[0] as User | undefined;
+      return statement.all({ ...changes, id, expected: JSON.stringify(expected ?? []) })[0] as User | undefined;
     } catch (error) {
       throw mapSqliteError(error);
     }
   }
 
-  private prepareUpdate(fields: readonly (typeof USER_FIELDS)[number][]) {
-    const set: Record<string, unknown> = { updated_at: NOW };
+  private prepareUpdate(fields: readonly (typeof USER_FIELDS)[number][], conditional: boolean) {
+    const set: Record<string, unknown> = { updated_at: NEXT_UPDATED_AT };
     for (const field of fields) set[field] = sql.placeholder(field);
-    return this.db.update(users).set(set).where(eq(users.id, sql.placeholder('id'))).returning().prepare();
+    return this.db.update(users).set(set).where(this.rowMatches(conditional)).returning().prepare();
   }
 
-  async delete(id: number): Promise<boolean> {
+  /** The row with this id, and with If-Match, only while its updated_at is one of the expected values. */
+  private rowMatches(conditional: boolean) {
+    const byId = eq(users.id, sql.placeholder('id'));
+    if (!conditional) return byId;
+    return and(byId, sql`${users.updated_at} IN (SELECT value FROM json_each(${sql.placeholder('expected')}))`);
+  }
+
+  async delete(id: number, expected?: readonly string[]): Promise<boolean> {
     try {
-      return this.deleteStatement.all({ id }).length > 0;
+      const statement = expected ? this.conditionalDeleteStatement : this.deleteStatement;
+      return statement.all({ id, expected: JSON.stringify(expected ?? []) }).length > 0;
     } catch (error) {
       throw mapSqliteError(error);
     }

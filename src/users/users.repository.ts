@@ -48,10 +48,14 @@ export interface UsersRepository {
   insert(user: UserCreate): Promise<User>;
   findById(id: number): Promise<User | undefined>;
   list(criteria: UserListCriteria): Promise<UserPage>;
-  /** Applies the given fields and bumps updated_at; undefined when the user does not exist. */
-  update(id: number, changes: UserUpdate): Promise<User | undefined>;
-  /** false when the user does not exist. */
-  delete(id: number): Promise<boolean>;
+  /**
+   * Applies the given fields and moves updated_at forward (strictly: at least 1 ms past its last value).
+   * With `expected`, only when the row's updated_at is one of these values, in the same statement.
+   * undefined when no row matched (absent, or its updated_at is not expected).
+   */
+  update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined>;
+  /** false when no row matched (absent, or with `expected`, its updated_at is not one of them). */
+  delete(id: number, expected?: readonly string[]): Promise<boolean>;
 }
 
 /** A connected database: its repositories, a health probe and shutdown. */

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { etagOf, parseEntityTags } from '../http/etag.js';
 import { BODY_ERRORS, SERVER_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
 import {
@@ -18,6 +19,25 @@ const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, det
 const INVALID = problemResponse('A path, query or body value is invalid; errors lists every problem (code VALIDATION_FAILED)');
 const EMAIL_TAKEN = problemResponse('Another user has this email, compared case-insensitively (code EMAIL_TAKEN)');
 const TAGS = ['users'];
+const ETAG = { ETag: { type: 'string', description: 'Strong validator of this representation, for If-Match / If-None-Match' } };
+const PRECONDITION_FAILED = problemResponse(
+  'If-Match names a version that is no longer current; nothing was changed (code PRECONDITION_FAILED)',
+);
+const IF_MATCH = {
+  type: 'object',
+  properties: {
+    'if-match': {
+      type: 'string',
+      description: 'Change only if the user is still at this ETag (from a GET); 412 otherwise. Prevents lost updates.',
+    },
+  },
+} as const;
+
+/** The updated_at values If-Match allows; undefined when the header is absent or `*` (the user must exist). */
+function expectedVersions(header: string | string[] | undefined): string[] | undefined {
+  const condition = parseEntityTags(header);
+  return condition && !condition.any ? condition.versions : undefined;
+}
 const UNAUTHORIZED = problemResponse('No valid API key: send Authorization: Bearer <key> (code UNAUTHORIZED)', {
   'WWW-Authenticate': { type: 'string', description: 'Bearer realm="users-api"' },
 });
@@ -83,6 +103,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
         response: {
           201: jsonResponse(UserRef, 'The created user', {
             Location: { type: 'string', description: 'The URL of the new user, /users/{id}' },
+            ...ETAG,
           }),
           ...BODY_ERRORS,
           409: EMAIL_TAKEN,
@@ -93,7 +114,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
     },
     async (request, reply) => {
       const user = await users.createUser(request.body);
-      return reply.code(201).header('location', `/users/${user.id}`).send(user);
+      return reply.code(201).header('location', `/users/${user.id}`).header('etag', etagOf(user)).send(user);
     },
   );
 
@@ -134,10 +155,29 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
         summary: 'Get a user',
         tags: TAGS,
         params: UserIdParamsSchema,
-        response: { 200: jsonResponse(UserRef, 'The user'), 404: NOT_FOUND, 422: INVALID, ...SERVER_ERRORS },
+        headers: {
+          type: 'object',
+          properties: {
+            'if-none-match': { type: 'string', description: 'An ETag from an earlier GET: 304 if the user is unchanged' },
+          },
+        },
+        response: {
+          200: jsonResponse(UserRef, 'The user', ETAG),
+          304: { type: 'null', description: 'Not modified since the ETag in If-None-Match', headers: ETAG },
+          404: NOT_FOUND,
+          422: INVALID,
+          ...SERVER_ERRORS,
+        },
       },
     },
-    async (request) => users.getUser(request.params.user_id),
+    async (request, reply) => {
+      const user = await users.getUser(request.params.user_id);
+      const etag = etagOf(user);
+      reply.header('etag', etag);
+      const condition = parseEntityTags(request.headers['if-none-match']);
+      if (condition && (condition.any || condition.tags.includes(user.updated_at))) return reply.code(304).send();
+      return user;
+    },
   );
 
   app.patch(
@@ -145,21 +185,29 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
     {
       schema: {
         summary: 'Update a user partially',
-        description: 'Only the fields present in the body change; null is accepted only for age.',
+        description:
+          'Only the fields present in the body change; null is accepted only for age. With If-Match, the change ' +
+          'is made only if the user is still at that ETag (412 otherwise).',
         tags: TAGS,
         params: UserIdParamsSchema,
+        headers: IF_MATCH,
         body: ref<UserUpdate>('UserUpdate'),
         response: {
-          200: jsonResponse(UserRef, 'The updated user'),
+          200: jsonResponse(UserRef, 'The updated user', ETAG),
           ...BODY_ERRORS,
           404: NOT_FOUND,
           409: EMAIL_TAKEN,
+          412: PRECONDITION_FAILED,
           422: INVALID,
           ...SERVER_ERRORS,
         },
       },
     },
-    async (request) => users.updateUser(request.params.user_id, request.body),
+    async (request, reply) => {
+      const expected = expectedVersions(request.headers['if-match']);
+      const user = await users.updateUser(request.params.user_id, request.body, expected);
+      return reply.header('etag', etagOf(user)).send(user);
+    },
   );
 
   app.delete(
@@ -167,13 +215,21 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
     {
       schema: {
         summary: 'Delete a user',
+        description: 'With If-Match, the user is deleted only if it is still at that ETag (412 otherwise).',
         tags: TAGS,
         params: UserIdParamsSchema,
-        response: { 200: jsonResponse(DeletedSchema, 'The user was deleted'), 404: NOT_FOUND, 422: INVALID, ...SERVER_ERRORS },
+        headers: IF_MATCH,
+        response: {
+          200: jsonResponse(DeletedSchema, 'The user was deleted'),
+          404: NOT_FOUND,
+          412: PRECONDITION_FAILED,
+          422: INVALID,
+          ...SERVER_ERRORS,
+        },
       },
     },
     async (request) => {
-      await users.deleteUser(request.params.user_id);
+      await users.deleteUser(request.params.user_id, expectedVersions(request.headers['if-match']));
       return { ok: true } as const;
     },
   );

@@ -1,4 +1,4 @@
-import { UserNotFoundError, ValidationError } from '../errors.js';
+import { PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
 import type { SortKey, UserPage, UsersRepository } from './users.repository.js';
 import type { SortField, User, UserCreate, UserListQuery, UserUpdate } from './users.schemas.js';
 
@@ -48,16 +48,29 @@ export class UsersService {
     return user;
   }
 
-  /** A partial update: only the fields present change; an empty update changes nothing (updated_at included). */
-  async updateUser(id: number, changes: UserUpdate): Promise<User> {
-    if (Object.keys(changes).length === 0) return this.getUser(id);
-    const user = await this.users.update(id, changes);
-    if (!user) throw new UserNotFoundError();
+  /**
+   * A partial update: only the fields present change; an empty update changes nothing (updated_at included).
+   * With `expected` (If-Match), the write happens only if the user's updated_at is still one of them.
+   */
+  async updateUser(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User> {
+    if (Object.keys(changes).length === 0) {
+      const user = await this.getUser(id);
+      if (expected && !expected.includes(user.updated_at)) throw new PreconditionFailedError();
+      return user;
+    }
+    const user = await this.users.update(id, changes, expected);
+    if (!user) throw await this.missOf(id, expected);
     return user;
   }
 
-  async deleteUser(id: number): Promise<void> {
-    if (!(await this.users.delete(id))) throw new UserNotFoundError();
+  async deleteUser(id: number, expected?: readonly string[]): Promise<void> {
+    if (!(await this.users.delete(id, expected))) throw await this.missOf(id, expected);
+  }
+
+  /** Why a conditional write matched no row: the user is gone, or it changed since the client read it. */
+  private async missOf(id: number, expected?: readonly string[]) {
+    if (expected && (await this.users.findById(id))) return new PreconditionFailedError();
+    return new UserNotFoundError();
   }
 
   async listUsers(query: UserListQuery): Promise<UserListResult> {
