@@ -4,8 +4,8 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { mapPgError } from '../db/pg-errors.js';
-import { EmailTakenError } from '../errors.js';
 import { users } from '../db/schema.pg.js';
+import { EmailTakenError } from '../errors.js';
 import {
   SORT_EXPRESSIONS,
   type SortKey,
@@ -16,6 +16,10 @@ import {
 import type { SortField, User, UserCreate, UserUpdate } from './users.schemas.js';
 
 const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
+
+// PostgreSQL text cannot hold U+0000 (SQLite's can). No stored value contains one, so a filter value with one
+// matches nothing: the filter becomes `false` rather than a driver error.
+const hasNul = (value: string) => value.includes('\0');
 
 // Timestamps leave the database as the wire renders them and as SQLite stores them: 2026-11-26T10:13:25.123Z,
 // always UTC with three fractional digits, whatever the session's TimeZone and DateStyle.
@@ -67,7 +71,7 @@ const INT8_AS_NUMBER = {
     oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-// The largest bigint: with it, a keyset (value, id) bound admits every id of that value (see keysetValue).
+// The largest bigint: with it, a keyset (value, id) bound admits every id of that value (see keysetBound).
 const MAX_ID = '9223372036854775807';
 
 interface PageRow {
@@ -79,10 +83,6 @@ interface PageRow {
 
 /** Escapes LIKE wildcards so `q` is matched literally (backslash is PostgreSQL's default LIKE escape). */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
-
-// PostgreSQL text cannot hold U+0000 (SQLite's can). No stored value contains one, so a filter value with one
-// matches nothing: the filter becomes `false` rather than a driver error.
-const hasNul = (value: string) => value.includes('\0');
 
 /** A statement name derived from its text: pg prepares a name once per connection, so one name means one text. */
 const statementName = (prefix: string, text: string) =>

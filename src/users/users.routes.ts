@@ -175,7 +175,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
       const etag = etagOf(user);
       reply.header('etag', etag);
       const condition = parseEntityTags(request.headers['if-none-match']);
-      if (condition && (condition.any || condition.tags.includes(user.updated_at))) return reply.code(304).send();
+      if (condition && (condition.any || condition.tags.includes(user.updated_at))) return reply.code(304).send(null);
       return user;
     },
   );
