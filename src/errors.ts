@@ -87,6 +87,13 @@ export class PreconditionFailedError extends AppError {
   }
 }
 
+/** The Idempotency-Key was used before for a different request (IETF httpapi idempotency-key draft). */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request body.');
+  }
+}
+
 export class UserNotFoundError extends NotFoundError {
   constructor() {
     super('User not found', 'USER_NOT_FOUND');

@@ -39,3 +39,20 @@ export const usersCount = sqliteTable('users_count', {
   id: integer('id').primaryKey(),
   n: integer('n').notNull(),
 });
+
+/**
+ * Idempotency-Key of POST /users/: the fingerprint of the request and the response it got, kept until
+ * expires_at so that a retry (from any worker, after a restart) gets the same answer instead of a second row.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    fingerprint: text('fingerprint').notNull(),
+    user_id: integer('user_id').notNull(),
+    response: text('response').notNull(),
+    created_at: text('created_at').notNull().default(NOW),
+    expires_at: text('expires_at').notNull(),
+  },
+  (t) => [index('idempotency_keys_expires_at_idx').on(t.expires_at)],
+);

@@ -3,8 +3,11 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { NEXT_UPDATED_AT, users } from '../db/schema.sqlite.js';
 import { mapSqliteError } from '../db/sqlite-errors.js';
+import { IdempotencyKeyReusedError } from '../errors.js';
 import {
+  IDEMPOTENCY_KEY_TTL_HOURS,
   SORT_EXPRESSIONS,
+  type IdempotentRequest,
   type SortKey,
   type UserListCriteria,
   type UserPage,
@@ -24,6 +27,7 @@ interface PageRow {
   last_id: number | null;
 }
 
+const NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
 const COUNT_AGES = 'SELECT coalesce(sum(n), 0) AS n FROM users_age_count WHERE age BETWEEN :min_age AND :max_age';
 
@@ -49,6 +53,7 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly insertStatement;
   private readonly findByIdStatement;
   private readonly deleteStatement;
+  private readonly insertOnceTransaction;
   private readonly conditionalDeleteStatement;
   private readonly updateStatements = new Map<string, ReturnType<SqliteUsersRepository['prepareUpdate']>>();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -67,6 +72,9 @@ export class SqliteUsersRepository implements UsersRepository {
       })
       .returning()
       .prepare();
+    this.insertOnceTransaction = sqlite.transaction((user: UserCreate, request: IdempotentRequest) =>
+      this.createOnce(user, request),
+    );
     this.findByIdStatement = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
     this.deleteStatement = db.delete(users).where(this.rowMatches(false)).returning({ id: users.id }).prepare();
     this.conditionalDeleteStatement = db.delete(users).where(this.rowMatches(true)).returning({ id: users.id }).prepare();
@@ -78,6 +86,32 @@ export class SqliteUsersRepository implements UsersRepository {
     } catch (error) {
       throw mapSqliteError(error);
     }
+  }
+
+  async insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
+    try {
+      // IMMEDIATE: take the write lock first, so two workers with the same key cannot both miss it.
+      return this.insertOnceTransaction.immediate(user, request);
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+  }
+
+  private createOnce(user: UserCreate, request: IdempotentRequest): { user: User; replayed: boolean } {
+    this.statement(`DELETE FROM idempotency_keys WHERE expires_at < ${NOW_TEXT}`).run();
+    const known = this.statement('SELECT fingerprint, response FROM idempotency_keys WHERE key = ?').get(request.key) as
+      | { fingerprint: string; response: string }
+      | undefined;
+    if (known) {
+      if (known.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
+      return { user: JSON.parse(known.response) as User, replayed: true };
+    }
+    const created = this.insertStatement.all({ ...user, age: user.age ?? null })[0] as User;
+    this.statement(
+      `INSERT INTO idempotency_keys (key, fingerprint, user_id, response, expires_at)
+       VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+${IDEMPOTENCY_KEY_TTL_HOURS} hours'))`,
+    ).run(request.key, request.fingerprint, created.id, JSON.stringify(created));
+    return { user: created, replayed: false };
   }
 
   async findById(id: number): Promise<User | undefined> {

@@ -44,8 +44,23 @@ export interface UserPage {
  * All user persistence, one implementation per dialect. Methods throw EmailTakenError on a duplicate email
  * and DatabaseUnavailableError when the database cannot answer; nothing above this layer knows the dialect.
  */
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
+export interface IdempotentRequest {
+  key: string;
+  /** A digest of the request body: a key reused with another body is refused. */
+  fingerprint: string;
+}
+
 export interface UsersRepository {
   insert(user: UserCreate): Promise<User>;
+  /**
+   * insert, once per Idempotency-Key: in one transaction, either replays the user created the first time
+   * (replayed: true, not re-read: the original response) or inserts the user and remembers the key.
+   * Throws IdempotencyKeyReusedError when the key is known with another fingerprint.
+   */
+  insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }>;
   findById(id: number): Promise<User | undefined>;
   list(criteria: UserListCriteria): Promise<UserPage>;
   /**

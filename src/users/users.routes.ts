@@ -98,22 +98,43 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
     {
       schema: {
         summary: 'Create a user',
+        description:
+          'With an Idempotency-Key header, a retry with the same key and body returns the original response ' +
+          '(with Idempotent-Replayed: true) instead of creating a second user; keys are kept for 24 hours.',
         tags: TAGS,
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+              pattern: '^[\\x21-\\x7E]+$',
+              description: 'A unique key per intended create (e.g. a UUID), 1-255 printable ASCII characters',
+            },
+          },
+        },
         body: ref<UserCreate>('UserCreate'),
         response: {
           201: jsonResponse(UserRef, 'The created user', {
             Location: { type: 'string', description: 'The URL of the new user, /users/{id}' },
             ...ETAG,
+            'Idempotent-Replayed': { type: 'string', description: '"true" when this is the stored response of a retry' },
           }),
           ...BODY_ERRORS,
           409: EMAIL_TAKEN,
-          422: INVALID,
+          422: problemResponse(
+            'A body value is invalid (code VALIDATION_FAILED), or the Idempotency-Key was used with another body ' +
+              '(code IDEMPOTENCY_KEY_REUSED)',
+          ),
           ...SERVER_ERRORS,
         },
       },
     },
     async (request, reply) => {
-      const user = await users.createUser(request.body);
+      const key = request.headers['idempotency-key'];
+      const { user, replayed } = await users.createUser(request.body, typeof key === 'string' ? key : undefined);
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).header('location', `/users/${user.id}`).header('etag', etagOf(user)).send(user);
     },
   );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
 import type { SortKey, UserPage, UsersRepository } from './users.repository.js';
 import type { SortField, User, UserCreate, UserListQuery, UserUpdate } from './users.schemas.js';
@@ -38,8 +39,16 @@ function decodeCursor(cursor: string, sort: string, field: SortField): SortKey {
 export class UsersService {
   constructor(private readonly users: UsersRepository) {}
 
-  createUser(data: UserCreate): Promise<User> {
-    return this.users.insert(data);
+  /**
+   * Creates a user. With an idempotency key, a retry of the same request returns the user created the
+   * first time (replayed: true) instead of creating a second one; the same key with another body is refused.
+   */
+  async createUser(data: UserCreate, idempotencyKey?: string): Promise<{ user: User; replayed: boolean }> {
+    if (idempotencyKey === undefined) return { user: await this.users.insert(data), replayed: false };
+    // The body as stored (an absent age is null), in a fixed key order: equivalent bodies are the same request.
+    const canonical = JSON.stringify([data.first_name, data.last_name, data.age ?? null, data.email]);
+    const fingerprint = createHash('sha256').update(canonical).digest('base64url');
+    return this.users.insertOnce(data, { key: idempotencyKey, fingerprint });
   }
 
   async getUser(id: number): Promise<User> {
