@@ -7,7 +7,7 @@ import { ProblemSchema } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
-import { installProblemHandlers } from './http/problems.js';
+import { answerClientError, installProblemHandlers } from './http/problems.js';
 import { installValidators } from './http/validation.js';
 import type { Database } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
@@ -34,6 +34,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     trustProxy: config.TRUST_PROXY,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,

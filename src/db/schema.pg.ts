@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, customType, index, integer, pgTable, smallint, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * text COLLATE "C": compares and sorts by code point, as SQLite's BINARY collation does, whatever the
@@ -47,3 +47,21 @@ export const usersCount = pgTable('users_count', {
   slot: smallint('slot').primaryKey(),
   n: bigint('n', { mode: 'number' }).notNull(),
 });
+
+/**
+ * Idempotency-Key of POST /users/: the fingerprint of the request and the response it got, kept until
+ * expires_at so that a retry (from any instance, after a restart) gets the same answer instead of a second row.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    fingerprint: text('fingerprint').notNull(),
+    user_id: bigint('user_id', { mode: 'number' }).notNull(),
+    // The response as sent the first time (the user as JSON), replayed as it was.
+    response: text('response').notNull(),
+    created_at: timestampMs('created_at'),
+    expires_at: timestamp('expires_at', { withTimezone: true, precision: 3, mode: 'string' }).notNull(),
+  },
+  (t) => [index('idempotency_keys_expires_at_idx').on(t.expires_at)],
+);

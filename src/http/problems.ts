@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
 import { toValidationIssues } from './validation.js';
@@ -20,6 +22,27 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: str
     detail: 'The Content-Length header does not match the body.',
   },
 };
+
+/**
+ * Errors of the connection itself, before there is a request (a header deadline missed, malformed or
+ * oversized headers): answered as problem+json too, then the socket is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const [status, code] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE']
+        : [400, 'BAD_REQUEST'];
+  const detail =
+    status === 408 ? 'The request was not received in time.' : status === 431 ? 'The request headers are too large.' : 'The request is malformed.';
+  const body = JSON.stringify(new AppError(status, code, detail).toProblem());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** Sends an AppError as RFC 9457 problem+json: the one place errors become HTTP. */
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {

@@ -5,9 +5,11 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { mapPgError } from '../db/pg-errors.js';
 import { users } from '../db/schema.pg.js';
-import { EmailTakenError } from '../errors.js';
+import { AppError, EmailTakenError, IdempotencyKeyReusedError, ValidationError } from '../errors.js';
 import {
+  IDEMPOTENCY_KEY_TTL_HOURS,
   SORT_EXPRESSIONS,
+  type IdempotentRequest,
   type SortKey,
   type UserListCriteria,
   type UserPage,
@@ -20,6 +22,20 @@ const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
 // PostgreSQL text cannot hold U+0000 (SQLite's can). No stored value contains one, so a filter value with one
 // matches nothing: the filter becomes `false` rather than a driver error.
 const hasNul = (value: string) => value.includes('\0');
+
+/**
+ * Refuses a write of text PostgreSQL cannot store (U+0000) with a 422 naming the fields, rather than a driver
+ * error (a 500). The request schema admits it today; SQLite stores it.
+ */
+function assertStorable(user: UserUpdate): void {
+  const fields = USER_FIELDS.filter((field) => {
+    const value = user[field];
+    return typeof value === 'string' && hasNul(value);
+  });
+  if (fields.length > 0) {
+    throw new ValidationError(fields.map((field) => ({ location: ['body', field], message: 'must not contain U+0000' })));
+  }
+}
 
 // Timestamps leave the database as the wire renders them and as SQLite stores them: 2026-11-26T10:13:25.123Z,
 // always UTC with three fractional digits, whatever the session's TimeZone and DateStyle.
@@ -40,6 +56,18 @@ const USER_SELECTION = {
 
 const USER_RETURNING = `id, first_name, last_name, age, email,
   ${wireTimestamp('created_at')} AS created_at, ${wireTimestamp('updated_at')} AS updated_at`;
+
+// NOT EXISTS refuses a known duplicate before the identity is drawn, so a refused create leaves no gap in the ids
+// (as on SQLite); ON CONFLICT covers a concurrent create of the same email that commits first. Either way no row
+// comes back, and the email is taken.
+const INSERT_USER = `INSERT INTO users (first_name, last_name, age, email)
+  SELECT $1::text, $2::text, $3::integer, $4::text
+  WHERE NOT EXISTS (SELECT FROM users WHERE lower(email) = lower($4::text COLLATE "C"))
+  ON CONFLICT DO NOTHING`;
+const insertValues = (user: UserCreate) => [user.first_name, user.last_name, user.age ?? null, user.email];
+
+/** The first key of the advisory locks on Idempotency-Keys (the second is a hash of the key): 'idem' in ASCII. */
+const IDEMPOTENCY_LOCK_CLASS = 0x6964656d;
 
 /** The searched columns with their case folded, as the trigram index of migrations/postgres/0001 has them. */
 const SEARCH_FOLDED = ['first_name', 'last_name', 'email'].map((column) => `lower(${column} COLLATE "und-x-icu")`);
@@ -126,20 +154,78 @@ export class PostgresUsersRepository implements UsersRepository {
   }
 
   async insert(user: UserCreate): Promise<User> {
-    // NOT EXISTS refuses a known duplicate before the identity is drawn, so a refused create leaves no gap in
-    // the ids (as on SQLite); ON CONFLICT covers a concurrent create of the same email that commits first.
-    // Either way no row comes back, and the email is taken.
-    const rows = await this.query<User>('users_insert', {
-      text: `INSERT INTO users (first_name, last_name, age, email)
-        SELECT $1::text, $2::text, $3::integer, $4::text
-        WHERE NOT EXISTS (SELECT FROM users WHERE lower(email) = lower($4::text COLLATE "C"))
-        ON CONFLICT DO NOTHING
-        RETURNING ${USER_RETURNING}`,
-      values: [user.first_name, user.last_name, user.age ?? null, user.email],
+    assertStorable(user);
+    const [created] = await this.query<User>(this.pool, 'users_insert', {
+      text: `${INSERT_USER} RETURNING ${USER_RETURNING}`,
+      values: insertValues(user),
     });
-    const created = rows[0];
     if (!created) throw new EmailTakenError();
     return created;
+  }
+
+  async insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
+    assertStorable(user);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw mapPgError(error);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await this.createOnce(client, user, request);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is closed rather than returned to the pool.
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error instanceof AppError ? error : mapPgError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** The steps of insertOnce, in its transaction. */
+  private async createOnce(
+    client: pg.PoolClient,
+    user: UserCreate,
+    request: IdempotentRequest,
+  ): Promise<{ user: User; replayed: boolean }> {
+    // Requests with the same key take turns until commit (SQLite takes its write lock for the same reason):
+    // the second one then finds the key the first one stored.
+    await this.query(client, 'idempotency_lock', {
+      text: `SELECT pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}, hashtext($1))`,
+      values: [request.key],
+    });
+    // Expired keys go, a few at a time and never waiting for another transaction; an expired key is unknown.
+    const [known] = await this.query<{ fingerprint: string; response: string }>(client, 'idempotency_find', {
+      text: `WITH expired AS (
+          DELETE FROM idempotency_keys WHERE key IN (
+            SELECT key FROM idempotency_keys WHERE expires_at < now() ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED
+          )
+        )
+        SELECT fingerprint, response FROM idempotency_keys WHERE key = $1 AND expires_at >= now()`,
+      values: [request.key],
+    });
+    if (known) {
+      if (known.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
+      return { user: JSON.parse(known.response) as User, replayed: true };
+    }
+    // The user and its key in one statement; the stored response is the user exactly as returned.
+    const [created] = await this.query<User>(client, 'users_insert_once', {
+      text: `WITH created AS (${INSERT_USER} RETURNING ${USER_RETURNING}),
+        remembered AS (
+          INSERT INTO idempotency_keys (key, fingerprint, user_id, response, expires_at)
+          SELECT $5, $6, id, row_to_json(created)::text, now() + interval '1 hour' * $7 FROM created
+          ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, user_id = excluded.user_id,
+            response = excluded.response, created_at = excluded.created_at, expires_at = excluded.expires_at
+        )
+        SELECT * FROM created`,
+      values: [...insertValues(user), request.key, request.fingerprint, IDEMPOTENCY_KEY_TTL_HOURS],
+    });
+    if (!created) throw new EmailTakenError();
+    return { user: created, replayed: false };
   }
 
   async findById(id: number): Promise<User | undefined> {
@@ -151,6 +237,7 @@ export class PostgresUsersRepository implements UsersRepository {
   }
 
   async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
+    assertStorable(changes);
     const fields = USER_FIELDS.filter((field) => changes[field] !== undefined);
     const key = `${fields.join(',')}${expected ? '?' : ''}`;
     let statement = this.updateStatements.get(key);
@@ -198,7 +285,7 @@ export class PostgresUsersRepository implements UsersRepository {
     // The page is rendered to JSON by PostgreSQL (no JS objects per row), compact as SQLite renders it. One extra
     // row is fetched to know whether a next page exists; the last row of the page gives the keyset cursor.
     // The rows are rendered only after LIMIT, so a sort without an index does not render every match.
-    const [row] = await this.query<PageRow>('users_list', {
+    const [row] = await this.query<PageRow>(this.pool, 'users_list', {
       text: `
         SELECT coalesce('[' || string_agg(row_to_json(rendered)::text, ',' ORDER BY page.rn)
                  FILTER (WHERE page.rn <= ${limit}) || ']', '[]') AS json,
@@ -227,7 +314,7 @@ export class PostgresUsersRepository implements UsersRepository {
       hasMore && last_id !== null && last_value !== null ? { value: last_value, id: last_id } : null;
     let total: number | null = null;
     if (criteria.count) {
-      const [counted] = await this.query<{ n: number }>('users_count', this.countStatement(criteria));
+      const [counted] = await this.query<{ n: number }>(this.pool, 'users_count', this.countStatement(criteria));
       total = counted!.n;
     }
     return { json, size, hasMore, lastKey, total };
@@ -297,9 +384,13 @@ export class PostgresUsersRepository implements UsersRepository {
   }
 
   /** Runs a hand-written statement under a name derived from its text; maps driver errors to domain errors. */
-  private async query<Row extends object>(prefix: string, statement: { text: string; values: unknown[] }): Promise<Row[]> {
+  private async query<Row extends object>(
+    executor: pg.Pool | pg.PoolClient,
+    prefix: string,
+    statement: { text: string; values: unknown[] },
+  ): Promise<Row[]> {
     try {
-      const result = await this.pool.query<Row>({
+      const result = await executor.query<Row>({
         name: statementName(prefix, statement.text),
         text: statement.text,
         values: statement.values,
