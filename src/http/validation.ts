@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { ValidationIssue } from '../errors.js';
+import { NAME_PATTERN } from '../users/users.schemas.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
@@ -47,7 +48,8 @@ function messageOf(error: ErrorObject): string {
     case 'format':
       return `must be a valid ${String(error.params['format'])}`;
     case 'pattern':
-      return error.params['pattern'] === '\\S' ? 'must not be blank' : 'has an invalid format';
+      if (error.params['pattern'] === NAME_PATTERN) return 'must not be blank or contain control characters';
+      return /u0000/.test(String(error.params['pattern'])) ? 'must not contain control characters' : 'has an invalid format';
     case 'enum':
       return `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
     default:

@@ -3,12 +3,16 @@ import { Type, type Static } from 'typebox';
 // The seed's model family (UserBase, UserCreate, UserUpdate, User) as TypeBox schemas. They drive validation,
 // response serialization and the OpenAPI components, so the three cannot disagree.
 
+export const NAME_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$';
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F]*$';
+
 const name = (description: string, example: string) =>
   Type.String({
     minLength: 1,
     maxLength: 100,
-    // at least one character that is not whitespace (JS \s covers NBSP and the other Unicode spaces)
-    pattern: '\\S',
+    // At least one character that is not whitespace (JS \s covers NBSP and the other Unicode spaces), and no
+    // control characters: NUL cannot be stored by PostgreSQL, and none belongs in a name.
+    pattern: NAME_PATTERN,
     description: `${description}: 1-100 characters, not blank`,
     examples: [example],
   });
@@ -118,15 +122,22 @@ export const UserListQuerySchema = Type.Object(
         description: 'Opaque keyset cursor from a `Link: rel="next"` URL; fast at any depth. Not combinable with offset.',
       }),
     ),
-    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Exact email, case-insensitive' })),
-    first_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Exact first name' })),
-    last_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Exact last name' })),
+    email: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 254, pattern: NO_CONTROL_CHARACTERS, description: 'Exact email, case-insensitive' }),
+    ),
+    first_name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS, description: 'Exact first name' }),
+    ),
+    last_name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS, description: 'Exact last name' }),
+    ),
     min_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Minimum age, inclusive' })),
     max_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Maximum age, inclusive' })),
     q: Type.Optional(
       Type.String({
         minLength: 1,
         maxLength: 100,
+        pattern: NO_CONTROL_CHARACTERS,
         description: 'Case-insensitive substring of first name, last name or email',
       }),
     ),

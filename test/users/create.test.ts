@@ -94,6 +94,8 @@ for (const dialect of TEST_DIALECTS) {
       ['an age above 150', userInput({ age: 151 }), ['body', 'age']],
       ['a blank first name', userInput({ first_name: '   ' }), ['body', 'first_name']],
       ['a first name of only non-breaking spaces', userInput({ first_name: '\u00a0\u00a0' }), ['body', 'first_name']],
+      ['a first name with a NUL character', userInput({ first_name: 'Jo\u0000hn' }), ['body', 'first_name']],
+      ['a last name with a line break', userInput({ last_name: 'Doe\nEvil' }), ['body', 'last_name']],
       ['an empty last name', userInput({ last_name: '' }), ['body', 'last_name']],
       ['a name of 101 code points', userInput({ first_name: 'a'.repeat(101) }), ['body', 'first_name']],
       ['a null first name', userInput({ first_name: null }), ['body', 'first_name']],

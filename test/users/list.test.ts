@@ -167,7 +167,7 @@ for (const dialect of TEST_DIALECTS) {
 
     const badQueries = [
       'limit=0', 'limit=101', 'limit=abc', 'offset=-1', 'offset=1.5', 'sort=password', 'sort=--id', 'min_age=-1',
-      'max_age=151', 'q=', 'unknown=1', 'cursor=!!!', 'cursor=abc', 'limit=1&limit=2',
+      'max_age=151', 'q=', 'q=abc%00def', 'q=%00', 'first_name=a%0Ab', 'unknown=1', 'cursor=!!!', 'cursor=abc', 'limit=1&limit=2',
     ];
     for (const query of badQueries) {
       it(`answers 422 for ?${query}`, async () => {

@@ -1,0 +1,1252 @@
+/**
+ * Property-based fuzzing of every /users endpoint with fast-check.
+ *
+ * Thousands of generated requests (JSON of every type and depth, huge and tiny numbers, long and exotic
+ * Unicode strings, lone surrogates, `__proto__`/`constructor` keys, duplicate keys, almost-JSON text, random
+ * content types, query strings and path ids) must never get a 5xx; every response must match the service's
+ * OpenAPI document (`t.request` asserts it) and, when it is an error, be a problem+json with a `code` and
+ * nothing internal in it. A rejected write must change nothing (checked by re-reading every user), an
+ * accepted one must store exactly what was sent, and a valid request must never be refused. The list is
+ * checked against a model of its filters, order, pagination, headers and keyset cursors.
+ *
+ *   node --import tsx --test test/fuzz/fuzz.test.ts
+ *   FUZZ_SEED=1234 ...        replay a run (every run prints its seed)
+ *   FUZZ_RUNS=2000 ...        runs per property (default 300: ~6 000 requests in all)
+ *   FUZZ_PATH=0:1:2 ...       replay one counterexample (with --test-name-pattern to pick the property)
+ *   FUZZ_NO_SHRINK=1 ...      report the first failure as found, without shrinking it
+ *
+ * SQLite only (in memory): the fuzzed code above the repository is the same for both dialects, and keeping one
+ * dialect keeps the file well under 30 s on a small machine. FUZZ_DIALECTS=sqlite,postgres adds PostgreSQL
+ * when it is reachable (see test/helpers/database.ts).
+ *
+ * One app per property (building one costs 50-100 ms); its state carries from run to run, so every
+ * expectation is computed from the state re-read before the request, never assumed.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { TEST_DIALECTS, type TestDialect } from '../helpers/database.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Run parameters
+// ---------------------------------------------------------------------------------------------------------
+
+const seed = Number(process.env['FUZZ_SEED'] ?? Date.now());
+if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, not ${process.env['FUZZ_SEED']}`);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 300);
+if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_RUNS must be a positive integer, not ${process.env['FUZZ_RUNS']}`);
+console.log(`fuzz seed: ${seed} — replay with FUZZ_SEED=${seed}`);
+
+const FC_OPTIONS = {
+  seed,
+  numRuns: RUNS,
+  // The assertion's message (request, response, expectation) in the report itself, not only in its cause.
+  includeErrorInReport: true,
+  ...(process.env['FUZZ_PATH'] ? { path: process.env['FUZZ_PATH'] } : {}),
+  ...(process.env['FUZZ_NO_SHRINK'] ? { endOnFailure: true } : {}),
+};
+
+const requested = (process.env['FUZZ_DIALECTS'] ?? 'sqlite').split(',').map((name) => name.trim());
+const DIALECTS = TEST_DIALECTS.filter((dialect) => requested.includes(dialect));
+
+// ---------------------------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------------------------
+
+interface User {
+  id: number;
+  first_name: string;
+  last_name: string;
+  age: number | null;
+  email: string;
+  created_at: string;
+  updated_at: string;
+}
+type UserInput = Pick<User, 'first_name' | 'last_name' | 'age' | 'email'>;
+
+const FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
+type Field = (typeof FIELDS)[number];
+const isField = (key: string): key is Field => (FIELDS as readonly string[]).includes(key);
+
+const SORT_FIELDS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'] as const;
+type SortField = (typeof SORT_FIELDS)[number];
+const SORT_PARAMS = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
+const LIST_PARAMS = ['offset', 'limit', 'sort', 'cursor', 'email', 'first_name', 'last_name', 'min_age', 'max_age', 'q', 'count'] as const;
+type ListParam = (typeof LIST_PARAMS)[number];
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** SQLite's lower() and PostgreSQL's lower() under COLLATE "C" fold ASCII letters only; emails are ASCII. */
+const asciiLower = (text: string) => text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+const codePoints = (text: string) => [...text].length;
+/** -0 is a valid JSON age; it is stored (and answered) as 0. */
+const normalizeAge = (age: unknown) => (Object.is(age, -0) ? 0 : age);
+
+// ---------------------------------------------------------------------------------------------------------
+// Invariants of every response
+// ---------------------------------------------------------------------------------------------------------
+
+const STACK_TRACE = /\bat\s+(?:\S+\s+\()?(?:file:\/\/|node:|\/)[^\s)]*:\d+/;
+const SQL_TEXT = /\b(?:SELECT|INSERT|UPDATE|DELETE FROM|WHERE|ORDER BY|MATCH|COLLATE|RETURNING)\b/;
+const INTERNAL_TEXT =
+  /sqlite|fts5|drizzle|syntax error|constraint|node_modules|malformed|TypeError|RangeError|ReferenceError|Cannot read|is not a function|undefined|null value/i;
+const MARKUP = /<[A-Za-z!/?]/;
+
+interface Sent {
+  options: InjectOptions;
+  response: LightMyRequestResponse;
+}
+
+/** A short, printable description of a request and its response, for failure messages. */
+function describeExchange(options: InjectOptions, response?: LightMyRequestResponse): string {
+  const payload = typeof options.payload === 'string' ? options.payload : undefined;
+  const shown = payload === undefined ? '' : ` payload(${payload.length})=${JSON.stringify(payload.slice(0, 300))}`;
+  const url = String(options.url);
+  const shownUrl = url.length > 300 ? `${url.slice(0, 300)}…(${url.length} chars)` : url;
+  const request = `${options.method ?? 'GET'} ${JSON.stringify(shownUrl)} headers=${JSON.stringify(options.headers ?? {})}${shown}`;
+  if (!response) return request;
+  return `${request}\n  -> ${response.statusCode} ${String(response.headers['content-type'])} ${response.body.slice(0, 500)}`;
+}
+
+/** Records the last response of app.inject, so that a failed OpenAPI assertion of t.request can show it. */
+function recordResponses(t: TestApp): { last: LightMyRequestResponse | undefined } {
+  const box: { last: LightMyRequestResponse | undefined } = { last: undefined };
+  const inject = t.app.inject.bind(t.app) as (options: InjectOptions) => Promise<LightMyRequestResponse>;
+  (t.app as unknown as { inject: (options: InjectOptions) => Promise<LightMyRequestResponse> }).inject = async (options) =>
+    (box.last = await inject(options));
+  return box;
+}
+
+/**
+ * Sends a request with t.request (which asserts the response against the OpenAPI document), then checks the
+ * invariants every response keeps: no 5xx; errors are problem+json with a code and their own status, and show
+ * no stack trace, SQL, driver message or markup.
+ */
+async function send(t: TestApp, recorder: { last: LightMyRequestResponse | undefined }, options: InjectOptions): Promise<Sent> {
+  recorder.last = undefined;
+  let response: LightMyRequestResponse;
+  try {
+    response = await t.request(options);
+  } catch (error) {
+    const last = recorder.last as LightMyRequestResponse | undefined;
+    const status = last && last.statusCode >= 500 ? 'a 5xx answer, and ' : '';
+    throw new Error(`${describeExchange(options, last)}\n${status}${(error as Error).message}`, { cause: error });
+  }
+  const where = () => describeExchange(options, response);
+  assert.ok(response.statusCode < 500, `a 5xx answer:\n${where()}`);
+  if (response.statusCode >= 400) {
+    assert.match(String(response.headers['content-type']), /^application\/problem\+json/, `not a problem:\n${where()}`);
+    const problem = JSON.parse(response.body) as {
+      status: number;
+      code: string;
+      type: string;
+      title: string;
+      detail: string;
+      errors?: { location: (string | number)[]; message: string }[];
+    };
+    assert.equal(problem.status, response.statusCode, `problem status:\n${where()}`);
+    assert.match(problem.code, /^[A-Z][A-Z_]*$/, `problem code:\n${where()}`);
+    // Locations may name a client's field (that is their point); everything else is the server's own words.
+    const ownWords = [problem.type, problem.title, problem.detail, problem.code, ...(problem.errors ?? []).map((e) => e.message)].join('\n');
+    assert.doesNotMatch(ownWords, SQL_TEXT, `SQL in an error:\n${where()}`);
+    assert.doesNotMatch(ownWords, INTERNAL_TEXT, `internals in an error:\n${where()}`);
+    assert.doesNotMatch(response.body, STACK_TRACE, `a stack trace in an error:\n${where()}`);
+    assert.doesNotMatch(response.body, /SQLITE/, `a driver code in an error:\n${where()}`);
+    assert.doesNotMatch(response.body, MARKUP, `markup echoed in an error:\n${where()}`);
+  }
+  return { options, response };
+}
+
+function expectStatus(sent: Sent, allowed: readonly number[], why: string): void {
+  assert.ok(
+    allowed.includes(sent.response.statusCode),
+    `expected ${allowed.join(' or ')} (${why}), got:\n${describeExchange(sent.options, sent.response)}`,
+  );
+}
+
+const isSuccess = (sent: Sent) => sent.response.statusCode >= 200 && sent.response.statusCode < 300;
+
+/** Every user, read through the API page by page; X-Total-Count must agree. */
+async function readAll(t: TestApp, recorder: { last: LightMyRequestResponse | undefined }): Promise<User[]> {
+  const users: User[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const { response } = await send(t, recorder, { method: 'GET', url: `/users/?limit=100&offset=${offset}` });
+    assert.equal(response.statusCode, 200);
+    const page = response.json() as User[];
+    users.push(...page);
+    if (page.length < 100) {
+      assert.equal(Number(response.headers['x-total-count']), users.length, 'X-Total-Count counts every user');
+      return users;
+    }
+  }
+}
+
+/** The app of one property, with its last known state (null once a request may have changed it). */
+class Fixture {
+  users: User[] | null = null;
+  maxId = 0;
+  readonly statuses = new Map<string, number>();
+  private constructor(
+    readonly t: TestApp,
+    readonly recorder: { last: LightMyRequestResponse | undefined },
+  ) {}
+
+  static async start(dialect: TestDialect, seedUsers: readonly UserInput[]): Promise<Fixture> {
+    const t = await buildTestApp(dialect);
+    const fixture = new Fixture(t, recordResponses(t));
+    for (const user of seedUsers) {
+      const { response } = await fixture.send({ method: 'POST', url: '/users/', payload: user as unknown as object });
+      assert.equal(response.statusCode, 201, response.body);
+      fixture.maxId = Math.max(fixture.maxId, (response.json() as User).id);
+    }
+    fixture.statuses.clear();
+    return fixture;
+  }
+
+  send(options: InjectOptions): Promise<Sent> {
+    return send(this.t, this.recorder, options);
+  }
+
+  /** The state before a request: re-read unless the previous run ended by re-reading it. */
+  async before(): Promise<User[]> {
+    const users = this.users ?? (await readAll(this.t, this.recorder));
+    this.users = null;
+    return users;
+  }
+
+  async after(): Promise<User[]> {
+    const users = await readAll(this.t, this.recorder);
+    this.users = users;
+    return users;
+  }
+
+  tally(label: string, sent: Sent): void {
+    const key = `${label} ${sent.response.statusCode}`;
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+  }
+
+  summary(): string {
+    return [...this.statuses.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, n]) => `${key}×${n}`)
+      .join(', ');
+  }
+
+  close(): Promise<void> {
+    return this.t.close();
+  }
+}
+
+/** Runs one property on a fresh fixture and prints which statuses it saw (the 2xx path must be exercised). */
+async function withFixture(
+  name: string,
+  dialect: TestDialect,
+  seedUsers: readonly UserInput[],
+  run: (fixture: Fixture) => Promise<void>,
+): Promise<void> {
+  const fixture = await Fixture.start(dialect, seedUsers);
+  try {
+    await run(fixture);
+  } finally {
+    console.log(`fuzz ${name} (${dialect}, seed ${seed}): ${fixture.summary()}`);
+    await fixture.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators: text
+// ---------------------------------------------------------------------------------------------------------
+
+/** Characters that break naive code: spaces of every kind, zero-width, controls, combining, RTL, emoji, quotes. */
+const EXOTIC = [
+  '\u00a0', '\u1680', '\u2000', '\u200a', '\u200b', '\u200c', '\u200d', '\u2028', '\u2029', '\u202f', '\u205f',
+  '\u2060', '\u3000', '\ufeff', '\u180e', '\u0085', '\u202e', '\u0301', '\ufffd', '\ufffe', '\uffff', '\u0000',
+  '\u0001', '\u001f', '\u007f', '\u009f', '😀', '👨‍👩‍👧‍👦', '🇫🇷', 'e\u0301', 'é', 'É', 'ß', 'ẞ', 'İ', 'ı', 'ǅ',
+  '\u212a', 'Ω', '张', 'ع', 'א', 'ﷺ', '"', '\\', '/', '<', '>', '&', "'", '%', '_', '*', '`', '\t', '\n', '\r',
+  ' ', '{', '}', '[', ']', ':', ',', '+', '#', '?', '=',
+];
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const oneChar = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.constantFrom(...EXOTIC) },
+);
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
+
+/** Well-formed text (no lone surrogates): short, around the 100 code point limit, long, or a known troublemaker. */
+const wellFormedText = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: oneChar, maxLength: 24 }) },
+  { weight: 1, arbitrary: fc.string({ unit: oneChar, minLength: 95, maxLength: 105 }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.string({ unit: oneChar, minLength: 1, maxLength: 3 }), fc.integer({ min: 30, max: 2500 }))
+      .map(([chunk, times]) => chunk.repeat(times)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '', ' ', '\u00a0\u00a0', '\u200b', 'null', 'true', '30', 'John', 'a'.repeat(100), 'a'.repeat(101),
+      '😀'.repeat(100), '😀'.repeat(101), '<script>alert(1)</script>', "Robert'); DROP TABLE users;--", '%00',
+      '${jndi:ldap://x}', '{{7*7}}', '../../etc/passwd', '\\u0000', 'NEAR(a b)', 'a OR b', '"a" AND "b"',
+    ),
+  },
+);
+/** Any JS string a JSON text can carry: well-formed, or with lone surrogates (\ud800 escapes in JSON). */
+const anyText = fc.oneof(
+  { weight: 8, arbitrary: wellFormedText },
+  { weight: 1, arbitrary: fc.string({ unit: fc.oneof(oneChar, loneSurrogate), minLength: 1, maxLength: 12 }) },
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators: JSON text, built as a tree so that duplicate and __proto__ keys and exact number spellings survive
+// ---------------------------------------------------------------------------------------------------------
+
+type JsonNode =
+  | { kind: 'lit'; text: string }
+  | { kind: 'str'; value: string; ascii: boolean }
+  | { kind: 'arr'; items: JsonNode[] }
+  | { kind: 'obj'; entries: [string, JsonNode][] };
+
+const lit = (text: string): JsonNode => ({ kind: 'lit', text });
+const obj = (entries: [string, JsonNode][]): JsonNode => ({ kind: 'obj', entries });
+
+/** JSON string syntax; `ascii` writes every non-ASCII UTF-16 unit as a \uXXXX escape. */
+function quote(text: string, ascii = false): string {
+  const quoted = JSON.stringify(text); // lone surrogates become \udXXX escapes
+  return ascii ? quoted.replace(/[\u007f-\uffff]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`) : quoted;
+}
+
+function render(node: JsonNode): string {
+  switch (node.kind) {
+    case 'lit':
+      return node.text;
+    case 'str':
+      return quote(node.value, node.ascii);
+    case 'arr':
+      return `[${node.items.map(render).join(',')}]`;
+    case 'obj':
+      return `{${node.entries.map(([key, value]) => `${quote(key)}:${render(value)}`).join(',')}}`;
+  }
+}
+
+const strNode = (text: fc.Arbitrary<string>) =>
+  fc.tuple(text, fc.nat({ max: 5 })).map(([value, n]): JsonNode => ({ kind: 'str', value, ascii: n === 0 }));
+
+/** Number spellings: ordinary, huge, tiny, negative zero, beyond double range, integers written as floats. */
+const numberLiteral = fc.oneof(
+  fc.integer({ min: -5, max: 200 }).map(String),
+  fc.integer().map(String),
+  fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  fc.constantFrom(
+    '-0', '0.0', '-0.0', '0e0', '1e308', '-1e308', '1e309', '-1e400', '1e-400', '5e-324', '2.5e-324',
+    '1.7976931348623157e308', '9007199254740993', '123456789012345678901234567890', '30.0', '1e2', '1E2',
+    '1.5e1', '150.0000000000000001', '149.99999999999999999', '150', '151', '-1', '0.5', '3e1',
+  ),
+);
+
+const SPECIAL_KEYS = [
+  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'id', 'created_at',
+  'updated_at', 'First_Name', 'firstName', 'first_name ', ' email', 'EMAIL', 'email\u0000', 'age\u200b', '',
+  '<script>alert(1)</script>', 'a'.repeat(300), 'a' + '😀'.repeat(60), '$ref', 'nickname',
+];
+const keyArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<string>(...FIELDS) },
+  { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_KEYS) },
+  { weight: 2, arbitrary: anyText },
+);
+
+const { node: jsonNode } = fc.letrec<{ node: JsonNode }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(lit('null'), lit('true'), lit('false')),
+    numberLiteral.map(lit),
+    strNode(anyText),
+    fc.array(tie('node'), { maxLength: 5 }).map((items): JsonNode => ({ kind: 'arr', items })),
+    fc.array(fc.tuple(keyArb, tie('node')), { maxLength: 5 }).map(obj),
+  ),
+}));
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators: field values, valid and not
+// ---------------------------------------------------------------------------------------------------------
+
+/** Whitespace under every definition (JS \s, Unicode White_Space, Python's isspace): only these make a name blank for sure. */
+const SURELY_BLANK = /^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+
+/**
+ * A valid name: 1-100 code points with at least one that is not whitespace by any definition. Control
+ * characters and lone surrogates are left to the invalid generators: whether a name may hold them is debatable,
+ * so a valid body never has them (other properties still check what happens to them).
+ */
+const nameChar = oneChar.filter((char) => codePoints(char) === 1 && !CONTROL.test(char));
+const solidChar = fc.constantFrom('a', 'Z', 'é', '张', '😀', '0', 'ß', 'Ω', "'", '-', 'ع');
+const validName = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.tuple(fc.array(nameChar, { maxLength: 99 }), solidChar, fc.nat()).map(([chars, solid, at]) => {
+      const all = [...chars];
+      all.splice(at % (all.length + 1), 0, solid);
+      return all.join('');
+    }),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('a'.repeat(100), '😀'.repeat(100), `${'\u00a0'.repeat(99)}x`, 'Ünïcødé', 'O\'Brien-Smith') },
+);
+
+/** A valid age, spelled as JSON may spell it: null, 0-150, also as 1e2, 30.0 or -0. */
+const validAge = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('null', '0', '150', '-0', '1e2', '30.0', '1.5e1', '0.0', '1E2', '3e1') },
+);
+
+const ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
+const localPart = fc
+  .array(fc.string({ unit: fc.constantFrom(...ATEXT), minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 3 })
+  .map((atoms) => atoms.join('.'));
+const domainName = fc
+  .tuple(
+    fc.array(fc.stringMatching(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?$/), { minLength: 1, maxLength: 3 }),
+    fc.stringMatching(/^[a-zA-Z]{2,6}$/),
+  )
+  .map(([labels, tld]) => [...labels, tld].join('.'));
+
+/** Emails of the write fixtures, which valid bodies reuse in another case to hit 409. */
+const WRITE_SEED: UserInput[] = [
+  { first_name: 'John', last_name: 'Doe', age: 30, email: 'John.Doe@example.com' },
+  { first_name: 'Jane', last_name: 'Roe', age: null, email: 'jane@example.org' },
+  { first_name: 'Zoë', last_name: 'Ünal', age: 0, email: 'ZED@EXAMPLE.NET' },
+  { first_name: '张伟', last_name: '😀', age: 150, email: "o'brien+tag@mail.example.co.uk" },
+  { first_name: "O'Brien", last_name: 'a"b\\c', age: 45, email: 'a@b.cd' },
+  { first_name: ' spaced ', last_name: '\u00a0x', age: 18, email: 'UPPER.lower@Example.COM' },
+];
+
+const validEmail = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(localPart, domainName).map(([local, domain]) => `${local}@${domain}`) },
+  { weight: 2, arbitrary: fc.emailAddress().filter((email) => email.length <= 254) },
+  { weight: 1, arbitrary: fc.mixedCase(fc.constantFrom(...WRITE_SEED.map((user) => user.email))) },
+);
+
+const junkEmail = fc.oneof(
+  anyText,
+  fc.constantFrom(
+    'a@b', '@x.com', 'a@', 'a b@x.com', 'jöhn@exämple.com', 'a@x..com', '"a"@x.com', 'a@x.com ', ' a@x.com',
+    'a@-x.com', `${'a'.repeat(64)}@${'b'.repeat(190)}.com`, 'A@X.COM\u0000', 'a@x.com\n', 'a@@x.com', 'a.@x.com',
+    '.a@x.com', 'a@x.c', 'a@[127.0.0.1]', 'a@localhost', '<a@x.com>', 'a@x.com,b@x.com', 'ａ@x.com',
+  ),
+  fc.tuple(validEmail, oneChar, fc.nat()).map(([email, char, at]) => email.slice(0, at % (email.length + 1)) + char + email.slice(at % (email.length + 1))),
+);
+
+const fieldValue: Record<Field, fc.Arbitrary<JsonNode>> = {
+  first_name: fc.oneof({ weight: 3, arbitrary: strNode(validName) }, { weight: 3, arbitrary: strNode(anyText) }, { weight: 1, arbitrary: jsonNode }),
+  last_name: fc.oneof({ weight: 3, arbitrary: strNode(validName) }, { weight: 3, arbitrary: strNode(anyText) }, { weight: 1, arbitrary: jsonNode }),
+  age: fc.oneof(
+    { weight: 3, arbitrary: validAge.map(lit) },
+    { weight: 3, arbitrary: numberLiteral.map(lit) },
+    { weight: 1, arbitrary: fc.constantFrom('true', 'false', '"30"', '[30]', '{"value":30}', '""').map(lit) },
+    { weight: 1, arbitrary: jsonNode },
+  ),
+  email: fc.oneof({ weight: 3, arbitrary: strNode(validEmail) }, { weight: 3, arbitrary: strNode(junkEmail) }, { weight: 1, arbitrary: jsonNode }),
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators: bodies and content types
+// ---------------------------------------------------------------------------------------------------------
+
+type Entries = [string, JsonNode][];
+
+const rotate = <T>(items: T[], by: number): T[] => (items.length === 0 ? items : [...items.slice(by % items.length), ...items.slice(0, by % items.length)]);
+
+const validCreateEntries = fc
+  .record({
+    first_name: strNode(validName),
+    last_name: strNode(validName),
+    email: strNode(validEmail),
+    age: fc.option(validAge.map(lit), { nil: undefined }),
+    rotation: fc.nat(),
+  })
+  .map(({ rotation, age, ...rest }): Entries => rotate([...Object.entries(rest), ...(age ? [['age', age] as [string, JsonNode]] : [])], rotation));
+
+const validUpdateEntries = fc
+  .record(
+    { first_name: strNode(validName), last_name: strNode(validName), email: strNode(validEmail), age: validAge.map(lit) },
+    { requiredKeys: [] },
+  )
+  .map((fields): Entries => Object.entries(fields));
+
+type Mutation =
+  | { op: 'set' | 'append' | 'prepend'; key: string; value: JsonNode }
+  | { op: 'drop'; index: number };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  // A field gets another value (of its own kind or any JSON); append/prepend make duplicate keys.
+  fc.constantFrom(...FIELDS).chain((key) =>
+    fc.tuple(fc.constantFrom('set', 'append', 'prepend') as fc.Arbitrary<'set' | 'append' | 'prepend'>, fieldValue[key]).map(([op, value]) => ({ op, key, value })),
+  ),
+  fc.nat().map((index): Mutation => ({ op: 'drop', index })),
+  fc.tuple(keyArb, jsonNode).map(([key, value]): Mutation => ({ op: 'append', key, value })),
+  fc.constantFrom<Mutation>(
+    { op: 'append', key: '__proto__', value: obj([['admin', lit('true')]]) },
+    { op: 'append', key: 'constructor', value: obj([['prototype', obj([['admin', lit('true')]])]]) },
+    { op: 'append', key: 'constructor', value: lit('1') },
+    { op: 'append', key: 'id', value: lit('1') },
+    { op: 'append', key: 'created_at', value: { kind: 'str', value: '2020-01-01T00:00:00.000Z', ascii: false } },
+  ),
+);
+
+function mutate(entries: Entries, mutations: Mutation[]): Entries {
+  let result = [...entries];
+  for (const change of mutations) {
+    if (change.op === 'drop') {
+      if (result.length > 0) result.splice(change.index % result.length, 1);
+    } else if (change.op === 'set') {
+      const at = result.findIndex(([key]) => key === change.key);
+      if (at >= 0) result[at] = [change.key, change.value];
+      else result.push([change.key, change.value]);
+    } else if (change.op === 'append') {
+      result = [...result, [change.key, change.value]];
+    } else {
+      result = [[change.key, change.value], ...result];
+    }
+  }
+  return result;
+}
+
+/**
+ * What a request body carries of a JS string: its UTF-8 encoding, where a lone surrogate (left by cutting a
+ * surrogate pair) becomes U+FFFD. Raw texts are made well-formed first, so that the oracle parses what the
+ * server receives. (Lone surrogates still reach the server, as \ud800 escapes of rendered JSON.)
+ */
+const wellFormed = (text: string) => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
+/** Text that is almost JSON: truncated, with a character inserted or removed, or a known-bad spelling. */
+function almostJson(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.tuple(base, fc.nat()).map(([text, at]) => text.slice(0, at % (text.length + 1))),
+    fc.tuple(base, fc.nat(), oneChar).map(([text, at, char]) => text.slice(0, at % (text.length + 1)) + char + text.slice(at % (text.length + 1))),
+    fc.tuple(base, fc.nat()).map(([text, at]) => text.slice(0, at % (text.length || 1)) + text.slice((at % (text.length || 1)) + 1)),
+    fc.tuple(base, fc.constantFrom<(text: string) => string>(
+      (text) => `${text},`,
+      (text) => text.replace(/"/g, "'"),
+      (text) => `\ufeff${text}`,
+      (text) => text + text,
+      (text) => `[${text}]`,
+      (text) => text.replace(/}$/, ',}'),
+      (text) => `/* c */${text}`,
+      (text) => `${text}\n// c`,
+      (text) => ` \n\t${text}\r\n `,
+      (text) => text.replace(/:/g, '='),
+      (text) => text.replace(/"([^"]*)":/g, '$1:'),
+    )).map(([text, change]) => change(text)),
+    fc.constantFrom(
+      '', ' ', 'null', '[]', '"x"', '0', 'true', '{', '}', '{}', '{"a":NaN}', '{"age":Infinity}', '{"age":01}',
+      '{"age":0x1}', '{"age":-}', '{"age":+1}', '{"age":.5}', '{"age":1.}', '{"first_name":"\\ud800"}',
+      '{"first_name":"a\u0000"}', '{"first_name":"a\\x41"}', '{"a":1}garbage', "{'a':1}", '{"__proto__":{}}',
+      '{"constructor":{"prototype":{}}}', '{"age":1,"age":"x"}', '{"age":"x","age":1}', '{"email":"\\u0041@x.com"}',
+      '{"first_name":"A","first_name":null}', '{"":""}', '{"a":"\\u"}', '{"a":"\\uZZZZ"}', '\u0000', '\u00ff\u00fe',
+    ),
+    fc.integer({ min: 1000, max: 200_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+    fc.integer({ min: 1000, max: 100_000 }).map((depth) => `{"first_name":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`),
+    fc.integer({ min: 1, max: 100_000 }).map((depth) => '['.repeat(depth)),
+    fc.string({ unit: 'binary', maxLength: 60 }),
+  );
+}
+
+type BodyKind = 'valid' | 'mutated' | 'random' | 'raw' | 'huge' | 'none';
+/** A body: its text, or `huge` (built at run time, over the body limit, so that reports stay readable). */
+interface Body {
+  kind: BodyKind;
+  text?: string;
+}
+
+function bodyArb(mode: 'create' | 'update'): fc.Arbitrary<Body> {
+  const valid = mode === 'create' ? validCreateEntries : validUpdateEntries;
+  const mutated = fc.tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([entries, changes]) => render(obj(mutate(entries, changes))));
+  return fc.oneof(
+    { weight: 20, arbitrary: valid.map((entries): Body => ({ kind: 'valid', text: render(obj(entries)) })) },
+    { weight: 25, arbitrary: mutated.map((text): Body => ({ kind: 'mutated', text })) },
+    { weight: 8, arbitrary: jsonNode.map((node): Body => ({ kind: 'random', text: render(node) })) },
+    { weight: 12, arbitrary: almostJson(fc.oneof(valid.map((entries) => render(obj(entries))), mutated)).map((text): Body => ({ kind: 'raw', text: wellFormed(text) })) },
+    { weight: 1, arbitrary: fc.constant<Body>({ kind: 'huge' }) },
+    { weight: 1, arbitrary: fc.constant<Body>({ kind: 'none' }) },
+  );
+}
+
+function bodyText(body: Body, bodyLimit: number): string | undefined {
+  if (body.kind === 'huge') {
+    return JSON.stringify({ first_name: 'x'.repeat(bodyLimit), last_name: 'Doe', email: 'huge@example.com' });
+  }
+  return body.text;
+}
+
+type ContentTypeClass = 'json' | 'other' | 'random' | 'none';
+interface ContentType {
+  value: string | undefined;
+  class: ContentTypeClass;
+}
+const contentTypeArb: fc.Arbitrary<ContentType> = fc.oneof(
+  {
+    weight: 14,
+    arbitrary: fc
+      .constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8', 'application/json; charset="utf-8"')
+      .map((value): ContentType => ({ value, class: 'json' })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(
+        'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
+        'application/xml', 'text/json', 'application/json-patch+json', 'application/merge-patch+json',
+        'application/vnd.api+json', 'application/jsonp', 'application/javascript', 'text/html', 'application/octet-stream',
+      )
+      .map((value): ContentType => ({ value, class: 'other' })),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 40 }).map((value): ContentType => ({ value, class: 'random' })) },
+  { weight: 1, arbitrary: fc.constant<ContentType>({ value: undefined, class: 'none' }) },
+);
+
+/** Whether the server must read the body as JSON: the media type application/json, any case, any parameters. */
+const isJsonType = (value: string | undefined) => value !== undefined && value.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+
+// ---------------------------------------------------------------------------------------------------------
+// An independent oracle of the contract: what is certainly invalid
+// ---------------------------------------------------------------------------------------------------------
+
+/** The body as JSON.parse reads it (last duplicate wins, as the server's parser); a UTF-8 BOM is allowed. */
+function parseJson(text: string | undefined): { ok: true; value: unknown } | { ok: false } {
+  if (text === undefined) return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text.replace(/^\ufeff/, '')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The rules a body certainly breaks (empty: valid, or invalid in a way this oracle does not judge, like email syntax). */
+function violations(body: unknown, mode: 'create' | 'update'): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['not an object'];
+  const found: string[] = [];
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) if (!isField(key)) found.push(`unknown field ${JSON.stringify(key)}`);
+  if (mode === 'create') {
+    for (const key of ['first_name', 'last_name', 'email']) if (!Object.hasOwn(fields, key)) found.push(`missing ${key}`);
+  }
+  for (const key of ['first_name', 'last_name'] as const) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (typeof value !== 'string') found.push(`${key} not a string`);
+    else if (codePoints(value) < 1 || codePoints(value) > 100) found.push(`${key} length`);
+    else if (SURELY_BLANK.test(value)) found.push(`${key} blank`);
+  }
+  if (Object.hasOwn(fields, 'age')) {
+    const age = fields['age'];
+    if (age !== null && !(typeof age === 'number' && Number.isInteger(age) && age >= 0 && age <= 150)) found.push('age');
+  }
+  if (Object.hasOwn(fields, 'email')) {
+    const email = fields['email'];
+    if (typeof email !== 'string') found.push('email not a string');
+    else if (email.length > 254 || /[^\x21-\x7e]/.test(email) || !email.includes('@')) found.push('email');
+  }
+  return found;
+}
+
+const userFields = (user: User): UserInput => ({ first_name: user.first_name, last_name: user.last_name, age: user.age, email: user.email });
+
+/** The stored fields a valid body asks for, given what was there before (nothing, for a create). */
+function expectedFields(body: Record<string, unknown>, previous?: User): UserInput {
+  const base: UserInput = previous ? userFields(previous) : { first_name: '', last_name: '', age: null, email: '' };
+  const result: Record<string, unknown> = { ...base };
+  for (const field of FIELDS) if (Object.hasOwn(body, field)) result[field] = field === 'age' ? normalizeAge(body[field]) : body[field];
+  return result as unknown as UserInput;
+}
+
+const emailTaken = (users: readonly User[], email: unknown, except?: number) =>
+  typeof email === 'string' && users.some((user) => user.id !== except && asciiLower(user.email) === asciiLower(email));
+
+/** Statuses a body may get, judged from the body alone (the target of a PATCH is judged apart). */
+function bodyStatuses(body: Body, type: ContentType, text: string | undefined, mode: 'create' | 'update', taken: boolean): { allowed: number[]; why: string } {
+  const success = mode === 'create' ? 201 : 200;
+  if (body.kind === 'huge') return isJsonType(type.value) ? { allowed: [413], why: 'over the body limit' } : { allowed: [400, 413, 415], why: 'huge, not JSON' };
+  // An empty body is no body: nothing to parse, whatever the content type says.
+  if (text !== undefined && text !== '' && !isJsonType(type.value)) {
+    return type.class === 'random'
+      ? { allowed: [400, 415], why: 'a body that is not application/json' }
+      : { allowed: [415], why: 'a body that is not application/json' };
+  }
+  if (body.kind === 'valid') {
+    return taken ? { allowed: [409], why: 'a valid body whose email is taken' } : { allowed: [success], why: 'a valid body' };
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { allowed: [400, 415, 422], why: 'not JSON' };
+  const problems = violations(parsed.value, mode);
+  if (problems.length > 0) return { allowed: [400, 422], why: problems.join('; ') };
+  return { allowed: [success, 409, 400, 422], why: 'possibly valid' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators: path ids
+// ---------------------------------------------------------------------------------------------------------
+
+type Target =
+  | { kind: 'existing'; pick: number }
+  | { kind: 'missing'; id: string }
+  // segment: as written in the URL; decoded: what the server reads, or null when the segment is not valid URL text.
+  | { kind: 'junk'; segment: string; decoded: string | null };
+
+const RAW_SEGMENTS: [string, string | null][] = [
+  ['%', null], ['%zz', null], ['%FF', null], ['%C0%80', null], ['%ED%A0%80', null], ['1%', null], ['%2', null],
+  ['%2F', '/'], ['a%2Fb', 'a/b'], ['%00', '\u0000'], ['%20', ' '], ['%201', ' 1'], ['1%20', '1 '],
+  ['+1', '+1'], ['1;x', '1;x'], ['1,2', '1,2'], ['%EF%BC%91', '１'], ['%D9%A3', '٣'],
+];
+const JUNK_IDS = [
+  '0', '-1', '1.5', '1e3', '1e0', '0x1', '0b1', '0o7', '01', '1.0', '-0', 'abc', 'null', 'NaN', 'Infinity', '-Infinity',
+  'true', '9007199254740991', '9007199254740992', '1'.repeat(30), '1'.repeat(250), '[1]', '{}', '😀', 'ﬀ', '1e400',
+];
+
+/**
+ * A path segment. `.` and `..` are left out: light-my-request resolves them (as WHATWG URLs do, %2E included)
+ * before the router sees the path, so they would test the URL parser of the test client, not the service.
+ */
+const segmentOf = (text: string) => encodeURIComponent(text);
+const isDotSegment = (text: string) => text === '.' || text === '..';
+
+const targetArb: fc.Arbitrary<Target> = fc.oneof(
+  { weight: 12, arbitrary: fc.nat().map((pick): Target => ({ kind: 'existing', pick })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(fc.integer({ min: 1_000_000, max: MAX_SAFE }), fc.constantFrom(MAX_SAFE, 2 ** 31, 2 ** 32, 999_999))
+      .map((id): Target => ({ kind: 'missing', id: String(id) })),
+  },
+  { weight: 2, arbitrary: fc.constantFrom(...RAW_SEGMENTS).map(([segment, decoded]): Target => ({ kind: 'junk', segment, decoded })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .oneof(
+        fc.constantFrom(...JUNK_IDS),
+        wellFormedText.filter((text) => text.length > 0 && !isDotSegment(text)),
+        fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
+        fc.double().map(String),
+      )
+      .map((text): Target => ({ kind: 'junk', segment: segmentOf(text), decoded: text })),
+  },
+);
+
+/** What an id in a path means: a canonical positive integer, or text that Ajv may coerce to one, or junk. */
+function judgeId(decoded: string | null): { id: number; canonical: boolean } | null {
+  if (decoded === null) return null;
+  if (/^[1-9]\d*$/.test(decoded) && Number(decoded) <= MAX_SAFE) return { id: Number(decoded), canonical: true };
+  // Path values are coerced (`1e0`, `0x1`, ` 1` read as 1): tolerated, not required.
+  const coerced = decoded === '' ? NaN : Number(decoded);
+  if (Number.isSafeInteger(coerced) && coerced >= 1) return { id: coerced, canonical: false };
+  return null;
+}
+
+function resolveTarget(target: Target, users: readonly User[]): { segment: string; meaning: ReturnType<typeof judgeId> } {
+  if (target.kind === 'existing') {
+    const user = users[target.pick % Math.max(users.length, 1)];
+    const id = String(user?.id ?? 1);
+    return { segment: id, meaning: judgeId(id) };
+  }
+  if (target.kind === 'missing') return { segment: target.id, meaning: judgeId(target.id) };
+  return { segment: target.segment, meaning: judgeId(target.decoded) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The list model
+// ---------------------------------------------------------------------------------------------------------
+
+interface ListQuery {
+  offset: number;
+  limit: number;
+  sort: string;
+  cursor?: { value: string | number; id: number };
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  min_age?: number;
+  max_age?: number;
+  q?: string;
+  count?: boolean;
+}
+
+const INT_PARAMS: Partial<Record<ListParam, [number, number]>> = {
+  offset: [0, MAX_SAFE],
+  limit: [1, 100],
+  min_age: [0, 150],
+  max_age: [0, 150],
+};
+const TEXT_PARAMS: Partial<Record<ListParam, number>> = { email: 254, first_name: 100, last_name: 100, q: 100 };
+
+type Verdict = { ok: true; strict: boolean; value: unknown } | { ok: false };
+
+/** One query value as the contract reads it; non-canonical integers (` 5`, `0x10`, `1e1`) are tolerated, not required. */
+function judgeValue(param: ListParam, raw: string): Verdict {
+  const range = INT_PARAMS[param];
+  if (range) {
+    const [min, max] = range;
+    if (/^(0|[1-9]\d*)$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return { ok: true, strict: true, value: Number(raw) };
+    const coerced = raw === '' ? NaN : Number(raw);
+    if (Number.isInteger(coerced) && coerced >= min && coerced <= max) return { ok: true, strict: false, value: normalizeAge(coerced) };
+    return { ok: false };
+  }
+  const maxLength = TEXT_PARAMS[param];
+  if (maxLength !== undefined) {
+    const length = codePoints(raw);
+    if (length < 1 || length > maxLength) return { ok: false };
+    // No stored value holds a control character: refusing one in a filter (422) or matching nothing (200) are both fine.
+    return { ok: true, strict: !CONTROL.test(raw), value: raw };
+  }
+  if (param === 'sort') return SORT_PARAMS.includes(raw) ? { ok: true, strict: true, value: raw } : { ok: false };
+  if (param === 'count') return raw === 'true' || raw === 'false' ? { ok: true, strict: true, value: raw === 'true' } : { ok: false };
+  // cursor: judged once the sort is known
+  return /^[A-Za-z0-9_-]{1,512}$/.test(raw) ? { ok: true, strict: true, value: raw } : { ok: false };
+}
+
+/** The cursor as the service encodes it: base64url of JSON [sort, value, id]. */
+const encodeCursor = (sort: string, value: unknown, id: unknown) => Buffer.from(JSON.stringify([sort, value, id])).toString('base64url');
+
+function decodeCursor(cursor: string, sort: string): { value: string | number; id: number } | null {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3) return null;
+  const [cursorSort, value, id] = decoded as unknown[];
+  const field = sort.replace(/^-/, '');
+  const numeric = field === 'id' || field === 'age';
+  if (cursorSort !== sort || !Number.isSafeInteger(id)) return null;
+  if (numeric ? !Number.isSafeInteger(value) : !(typeof value === 'string' && value.length <= 512)) return null;
+  return { value: value as string | number, id: id as number };
+}
+
+/** The expected answer to a list query: 200 with a model query, 422, or either (a tolerated spelling). */
+function judgeQuery(pairs: [string, string][]): { expect: 'ok' | 'either'; query: ListQuery } | { expect: 'bad'; why: string } {
+  const seen = new Map<ListParam, string>();
+  for (const [key, value] of pairs) {
+    if (!(LIST_PARAMS as readonly string[]).includes(key)) return { expect: 'bad', why: `unknown parameter ${JSON.stringify(key)}` };
+    if (seen.has(key as ListParam)) return { expect: 'bad', why: `repeated parameter ${key}` };
+    seen.set(key as ListParam, value);
+  }
+  const values: Partial<Record<ListParam, unknown>> = {};
+  let strict = true;
+  for (const [param, raw] of seen) {
+    const verdict = judgeValue(param, raw);
+    if (!verdict.ok) return { expect: 'bad', why: `bad ${param}` };
+    strict &&= verdict.strict;
+    values[param] = verdict.value;
+  }
+  const query: ListQuery = {
+    offset: (values.offset as number | undefined) ?? 0,
+    limit: (values.limit as number | undefined) ?? 100,
+    sort: (values.sort as string | undefined) ?? 'id',
+  };
+  for (const param of ['email', 'first_name', 'last_name', 'q'] as const) if (values[param] !== undefined) query[param] = values[param] as string;
+  for (const param of ['min_age', 'max_age'] as const) if (values[param] !== undefined) query[param] = values[param] as number;
+  if (values.count !== undefined) query.count = values.count as boolean;
+  if (values.cursor !== undefined) {
+    const cursor = decodeCursor(values.cursor as string, query.sort);
+    if (!cursor) return { expect: 'bad', why: 'a cursor of another list' };
+    if (query.offset > 0) return { expect: 'bad', why: 'cursor with offset' };
+    query.cursor = cursor;
+  }
+  return { expect: strict ? 'ok' : 'either', query };
+}
+
+const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+function sortKey(user: User, field: SortField): string | number {
+  if (field === 'age') return user.age ?? -1;
+  if (field === 'email') return asciiLower(user.email);
+  return user[field];
+}
+
+function compareKeys(a: [string | number, number], b: [string | number, number]): number {
+  const [av, aid] = a;
+  const [bv, bid] = b;
+  let order: number;
+  if (typeof av === 'number' && typeof bv === 'number') order = av - bv;
+  else if (typeof av === 'string' && typeof bv === 'string') order = utf8Compare(av, bv);
+  else order = typeof av === 'number' ? -1 : 1; // SQLite: numbers before text
+  return order !== 0 ? Math.sign(order) : Math.sign(aid - bid);
+}
+
+/** Whether the model can judge q: it folds ASCII only, so a q with other cased letters is left to the invariants. */
+const modelledQ = (q: string | undefined) => q === undefined || [...q].every((char) => char < '\u0080' || (char.toLowerCase() === char && char.toUpperCase() === char));
+
+function modelList(all: readonly User[], query: ListQuery): { matching: User[]; start: number } {
+  const descending = query.sort.startsWith('-');
+  const field = query.sort.replace(/^-/, '') as SortField;
+  const direction = descending ? -1 : 1;
+  const q = query.q === undefined ? undefined : asciiLower(query.q);
+  const matching = all
+    .filter((user) => query.email === undefined || asciiLower(user.email) === asciiLower(query.email))
+    .filter((user) => query.first_name === undefined || user.first_name === query.first_name)
+    .filter((user) => query.last_name === undefined || user.last_name === query.last_name)
+    .filter((user) => query.min_age === undefined || (user.age !== null && user.age >= query.min_age))
+    .filter((user) => query.max_age === undefined || (user.age !== null && user.age <= query.max_age))
+    .filter((user) => q === undefined || [user.first_name, user.last_name, user.email].some((text) => asciiLower(text).includes(q)))
+    .sort((a, b) => direction * compareKeys([sortKey(a, field), a.id], [sortKey(b, field), b.id]));
+  let start = query.offset;
+  if (query.cursor) {
+    const bound: [string | number, number] = field === 'id' ? [query.cursor.id, query.cursor.id] : [query.cursor.value, query.cursor.id];
+    start = matching.findIndex((user) => direction * compareKeys([sortKey(user, field), user.id], bound) > 0);
+    if (start < 0) start = matching.length;
+  }
+  return { matching, start };
+}
+
+function parseLinks(header: string | undefined): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const match of (header ?? '').matchAll(/<([^>]*)>;\s*rel="([^"]+)"/g)) links.set(match[2]!, match[1]!);
+  return links;
+}
+
+/** Users of the list fixture: ties, case variants, non-ASCII, LIKE and FTS metacharacters, missing ages. */
+const LIST_SEED: UserInput[] = [
+  { first_name: 'Alice', last_name: 'Smith', age: 30, email: 'alice@example.com' },
+  { first_name: 'alice', last_name: 'smith', age: 30, email: 'Alice.Two@Example.com' },
+  { first_name: 'Bob', last_name: 'Stone', age: null, email: 'BOB@EXAMPLE.ORG' },
+  { first_name: 'bob', last_name: 'Stone', age: 0, email: 'bob.jr@example.org' },
+  { first_name: 'Zed', last_name: 'Zulu', age: 150, email: 'zed@x.io' },
+  { first_name: 'Émile', last_name: 'Zola', age: 62, email: 'emile@zola.fr' },
+  { first_name: 'émile', last_name: 'Durand', age: 1, email: 'E.Durand@zola.fr' },
+  { first_name: '张伟', last_name: '王', age: 45, email: 'zhang.wei@example.cn' },
+  { first_name: '😀', last_name: 'Smiley', age: null, email: 'smile+tag@example.com' },
+  { first_name: "O'Brien", last_name: 'a"b', age: 30, email: "o'brien@example.ie" },
+  { first_name: '50%_off', last_name: 'back\\slash', age: 99, email: '_under_@x.io' },
+  { first_name: ' spaced ', last_name: '\u00a0nbsp', age: 18, email: 'spaced@x.io' },
+  { first_name: 'Max', last_name: 'Mustermann', age: 45, email: 'MAX@Muster.DE' },
+  { first_name: 'MAX', last_name: 'max', age: null, email: 'max2@muster.de' },
+  { first_name: 'Ann', last_name: 'Lee', age: 29, email: 'ann@lee.kr' },
+  { first_name: 'Anne', last_name: 'Lee', age: 31, email: 'anne@lee.kr' },
+  { first_name: 'x', last_name: 'y', age: 2, email: 'x@y.zz' },
+  { first_name: 'Zoë', last_name: 'Ünal', age: 77, email: 'zoe@unal.tr' },
+  { first_name: 'abc', last_name: 'ABC', age: 100, email: 'abc@abc.abc' },
+  { first_name: 'Ab', last_name: 'Cd', age: 150, email: 'ab.cd@x.io' },
+  { first_name: 'NEAR', last_name: 'AND OR NOT', age: 60, email: 'near@fts.io' },
+  { first_name: 'a*', last_name: '"quoted"', age: 61, email: 'star@fts.io' },
+];
+
+const seedTexts = LIST_SEED.flatMap((user) => [user.first_name, user.last_name, user.email]);
+const queryText = fc.oneof(
+  { weight: 6, arbitrary: wellFormedText },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('%', '_', '"', '\\', 'a%', '%_%', '""', '*', 'NEAR', 'AND', 'OR', 'x\u0000', 'ab\u0000c', '\u0000\u0000\u0000', "'", '" OR 1=1 --'),
+  },
+);
+const intJunk = fc.oneof(
+  fc.constantFrom(
+    '-1', '1.5', '1e3', '1e1', '0x10', '007', ' 5', '5 ', '+5', '', 'NaN', 'Infinity', '-0', '9007199254740991',
+    '9007199254740992', '1'.repeat(30), 'true', 'null', '[]', '١', '101', '151', '0',
+  ),
+  fc.integer().map(String),
+  fc.double().map(String),
+  fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
+  queryText,
+);
+const substringOfSeed = fc
+  .tuple(fc.constantFrom(...seedTexts), fc.nat(), fc.nat({ max: 6 }))
+  .map(([text, at, length]) => {
+    const chars = [...text];
+    const start = at % Math.max(chars.length, 1);
+    return chars.slice(start, start + length + 1).join('');
+  });
+const cursorValue = fc.oneof(
+  fc.integer({ min: -2, max: 160 }),
+  fc.constantFrom(...seedTexts),
+  fc.constantFrom(...seedTexts).map(asciiLower),
+  fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString()),
+  queryText,
+  fc.constantFrom(MAX_SAFE, -MAX_SAFE, 1.5, null, true, 'x'.repeat(600)),
+);
+const cursorId = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(MAX_SAFE, -1, 1.5, '3', null, 2 ** 53));
+
+const paramValue: Record<ListParam, fc.Arbitrary<string>> = {
+  offset: fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 30 }).map(String) }, { weight: 1, arbitrary: intJunk }),
+  limit: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 12 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('100', '101', '0') }, { weight: 1, arbitrary: intJunk }),
+  sort: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SORT_PARAMS) }, { weight: 1, arbitrary: fc.constantFrom('ID', '- id', '+id', '--id', 'name', '-', '', 'id,age') }, { weight: 1, arbitrary: queryText }),
+  cursor: fc.oneof(
+    fc.tuple(fc.constantFrom(...SORT_PARAMS), cursorValue, cursorId).map(([sort, value, id]) => encodeCursor(sort, value, id)),
+    fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+    queryText,
+  ),
+  email: fc.oneof({ weight: 3, arbitrary: fc.mixedCase(fc.constantFrom(...LIST_SEED.map((user) => user.email))) }, { weight: 2, arbitrary: queryText }),
+  first_name: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIST_SEED.map((user) => user.first_name)) }, { weight: 2, arbitrary: queryText }),
+  last_name: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIST_SEED.map((user) => user.last_name)) }, { weight: 2, arbitrary: queryText }),
+  min_age: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) }, { weight: 1, arbitrary: intJunk }),
+  max_age: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) }, { weight: 1, arbitrary: intJunk }),
+  q: fc.oneof({ weight: 4, arbitrary: fc.mixedCase(substringOfSeed) }, { weight: 2, arbitrary: queryText }),
+  count: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('true', 'false') }, { weight: 1, arbitrary: fc.constantFrom('1', '0', 'TRUE', 'yes', '') }),
+};
+
+const knownPair = fc.constantFrom(...LIST_PARAMS).chain((param) => paramValue[param].map((value): [string, string] => [param, value]));
+const unknownPair = fc.tuple(
+  fc.oneof(fc.constantFrom('limt', 'LIMIT', 'Limit', ' limit', 'limit ', 'offset[]', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', 'user_id', 'id', 'page'), queryText),
+  queryText,
+);
+/** A cursor query: the cursor's sort usually matches the query's, so that valid cursors are frequent. */
+const cursorQuery = fc
+  .tuple(fc.constantFrom(...SORT_PARAMS), cursorValue, cursorId, fc.integer({ min: 1, max: 8 }), fc.boolean())
+  .map(([sort, value, id, limit, matching]): [string, string][] => [
+    ['sort', sort],
+    ['cursor', encodeCursor(matching ? sort : sort.startsWith('-') ? sort.slice(1) : `-${sort}`, value, id)],
+    ['limit', String(limit)],
+  ]);
+
+interface ListRequest {
+  path: string;
+  pairs: [string, string][];
+  /** Raw query text appended as is (invalid percent-encoding, brackets, bare keys); the model then only checks invariants. */
+  raw: string | null;
+}
+const RAW_QUERY_PARTS = [
+  '%', '%zz', '%FF', '+', '&&', '=', '==', 'limit=1&limit=2', '__proto__=1', '__proto__[x]=1', 'constructor[prototype][x]=1',
+  'a[]=1', 'limit[]=1', 'q=%ED%A0%80', 'q=%00%00%00', 'q=%C0%80abc', '%3D=%26', ';', 'limit=1;offset=1', 'sort=%2Did',
+  'q=a+b', 'q=%2B', 'limit', 'count', 'q=' + '%F0%9F%98%80'.repeat(101), 'offset=1e1', 'q=%',
+];
+const listRequestArb: fc.Arbitrary<ListRequest> = fc.record({
+  path: fc.constantFrom('/users/', '/users'),
+  pairs: fc.oneof(
+    // Mostly distinct known parameters (a valid query is likelier); sometimes repeated or unknown ones.
+    { weight: 6, arbitrary: fc.uniqueArray(knownPair, { maxLength: 4, selector: ([key]) => key }) },
+    { weight: 2, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: knownPair }, { weight: 1, arbitrary: unknownPair }), { maxLength: 5 }) },
+    { weight: 2, arbitrary: fc.tuple(cursorQuery, fc.array(knownPair, { maxLength: 2 })).map(([cursor, more]) => [...cursor, ...more]) },
+  ),
+  raw: fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...RAW_QUERY_PARTS) }),
+});
+
+function listUrl({ path, pairs, raw }: ListRequest): string {
+  const parts = pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  if (raw !== null) parts.push(raw);
+  return parts.length === 0 ? path : `${path}?${parts.join('&')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------------------
+
+for (const dialect of DIALECTS) {
+  describe(`fuzz (${dialect}, seed ${seed})`, () => {
+    it('POST /users/: no 5xx, documented answers, a refused create changes nothing, an accepted one stores the body', async () => {
+      await withFixture('POST /users/', dialect, WRITE_SEED, async (fixture) => {
+        const bodyLimit = fixture.t.config.BODY_LIMIT;
+        let unique = 0;
+        await fc.assert(
+          fc.asyncProperty(bodyArb('create'), contentTypeArb, fc.constantFrom('/users/', '/users'), async (body, type, url) => {
+            const before = await fixture.before();
+            const text = bodyText(body, bodyLimit);
+            const parsed = parseJson(text);
+            const email = parsed.ok ? (parsed.value as { email?: unknown } | null)?.email : undefined;
+            const { allowed, why } = bodyStatuses(body, type, text, 'create', emailTaken(before, email));
+            const sent = await fixture.send({
+              method: 'POST',
+              url,
+              headers: type.value === undefined ? {} : { 'content-type': type.value },
+              ...(text === undefined ? {} : { payload: text }),
+            });
+            fixture.tally(`${body.kind}/${type.class}`, sent);
+            expectStatus(sent, allowed, why);
+            if (sent.response.statusCode === 409) assert.equal(sent.response.json().code, 'EMAIL_TAKEN');
+            const after = await fixture.after();
+            if (!isSuccess(sent)) {
+              assert.deepEqual(after, before, `a refused create changed the users:\n${describeExchange(sent.options, sent.response)}`);
+              return;
+            }
+            const created = sent.response.json() as User;
+            const where = describeExchange(sent.options, sent.response);
+            assert.ok(parsed.ok, where);
+            assert.equal(sent.response.headers['location'], `/users/${created.id}`, where);
+            assert.ok(created.id > fixture.maxId, `ids increase and are never reused:\n${where}`);
+            fixture.maxId = created.id;
+            assert.deepEqual(userFields(created), expectedFields(parsed.value as Record<string, unknown>), `the created user is not what was sent:\n${where}`);
+            assert.equal(created.updated_at, created.created_at, where);
+            assert.deepEqual(after, [...before, created], `the create changed more than one user, or stored another value:\n${where}`);
+            // Keep the table small: the state is re-read after every request.
+            if (after.length > 40) {
+              const removed = await fixture.send({ method: 'DELETE', url: `/users/${created.id}` });
+              assert.equal(removed.response.statusCode, 200);
+              fixture.users = null;
+            }
+            unique += 1;
+          }),
+          FC_OPTIONS,
+        );
+        assert.ok(unique > 0 || RUNS < 50, 'some creates succeed');
+      });
+    });
+
+    it('PATCH /users/{id}: no 5xx, documented answers, a refused update changes nothing, an accepted one changes exactly the fields sent', async () => {
+      await withFixture('PATCH /users/{id}', dialect, WRITE_SEED, async (fixture) => {
+        const bodyLimit = fixture.t.config.BODY_LIMIT;
+        await fc.assert(
+          fc.asyncProperty(bodyArb('update'), contentTypeArb, targetArb, fc.boolean(), async (body, type, target, slash) => {
+            const before = await fixture.before();
+            const { segment, meaning } = resolveTarget(target, before);
+            const text = bodyText(body, bodyLimit);
+            const parsed = parseJson(text);
+            const previous = meaning ? before.find((user) => user.id === meaning.id) : undefined;
+            const email = parsed.ok ? (parsed.value as { email?: unknown } | null)?.email : undefined;
+            const fromBody = bodyStatuses(body, type, text, 'update', emailTaken(before, email, previous?.id));
+            // The body decides, unless the id is not a user: then 404 (or 422 for an id that is not an integer).
+            const bodyErrors = fromBody.allowed.filter((status) => status >= 400 && status !== 409);
+            const bodyWouldPass = fromBody.allowed.some((status) => status === 200 || status === 409);
+            let allowed: number[];
+            if (meaning?.canonical) allowed = previous ? fromBody.allowed : [...bodyErrors, ...(bodyWouldPass ? [404] : [])];
+            else if (meaning) allowed = [...fromBody.allowed, 404, 422];
+            else allowed = [...bodyErrors.filter((status) => status !== 422), 404, 422];
+            const sent = await fixture.send({
+              method: 'PATCH',
+              url: `/users/${segment}${slash ? '/' : ''}`,
+              headers: type.value === undefined ? {} : { 'content-type': type.value },
+              ...(text === undefined ? {} : { payload: text }),
+            });
+            fixture.tally(`${body.kind}/${type.class}/${target.kind}`, sent);
+            expectStatus(sent, [...new Set(allowed)], `${fromBody.why}; target ${target.kind} ${JSON.stringify(segment)}`);
+            const { response } = sent;
+            const where = describeExchange(sent.options, response);
+            if (response.statusCode === 404 && meaning) assert.equal(response.json().detail, 'User not found', where);
+            if (response.statusCode === 409) assert.equal(response.json().code, 'EMAIL_TAKEN', where);
+            const after = await fixture.after();
+            if (!isSuccess(sent)) {
+              assert.deepEqual(after, before, `a refused update changed the users:\n${where}`);
+              return;
+            }
+            assert.ok(parsed.ok && previous, where);
+            const changes = parsed.value as Record<string, unknown>;
+            const updated = response.json() as User;
+            assert.equal(updated.id, previous.id, where);
+            assert.deepEqual(userFields(updated), expectedFields(changes, previous), `the update did not store exactly the fields sent:\n${where}`);
+            assert.equal(updated.created_at, previous.created_at, where);
+            if (Object.keys(changes).length === 0) assert.equal(updated.updated_at, previous.updated_at, `an empty update changed updated_at:\n${where}`);
+            else assert.ok(updated.updated_at >= previous.updated_at, `updated_at went back:\n${where}`);
+            assert.deepEqual(after, before.map((user) => (user.id === updated.id ? updated : user)), `the update changed other users:\n${where}`);
+          }),
+          FC_OPTIONS,
+        );
+      });
+    });
+
+    it('GET and DELETE /users/{id}: no 5xx, documented answers, a refused delete changes nothing, ids are never reused', async () => {
+      await withFixture('GET|DELETE /users/{id}', dialect, WRITE_SEED, async (fixture) => {
+        let replacements = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.constantFrom('GET', 'DELETE'), targetArb, fc.boolean(), async (method, target, slash) => {
+            const before = await fixture.before();
+            const { segment, meaning } = resolveTarget(target, before);
+            const user = meaning ? before.find((candidate) => candidate.id === meaning.id) : undefined;
+            let allowed: number[];
+            if (meaning?.canonical) allowed = user ? [200] : [404];
+            else if (meaning) allowed = [user ? 200 : 404, 404, 422];
+            else allowed = [404, 422];
+            const sent = await fixture.send({ method, url: `/users/${segment}${slash ? '/' : ''}` });
+            fixture.tally(`${method} ${target.kind}`, sent);
+            expectStatus(sent, allowed, `${target.kind} id ${JSON.stringify(segment)}`);
+            const { response } = sent;
+            const where = describeExchange(sent.options, response);
+            if (response.statusCode === 404 && meaning) {
+              assert.equal(response.json().code, 'USER_NOT_FOUND', where);
+              assert.equal(response.json().detail, 'User not found', where);
+            }
+            if (method === 'GET') {
+              if (response.statusCode === 200) assert.deepEqual(response.json(), user, where);
+              fixture.users = before; // a read changes nothing (the next write re-reads anyway)
+              return;
+            }
+            const after = await fixture.after();
+            if (!isSuccess(sent)) {
+              assert.deepEqual(after, before, `a refused delete changed the users:\n${where}`);
+              return;
+            }
+            assert.deepEqual(response.json(), { ok: true }, where);
+            assert.deepEqual(after, before.filter((candidate) => candidate.id !== user!.id), `the delete removed another user:\n${where}`);
+            const again = await fixture.send({ method: 'GET', url: `/users/${user!.id}` });
+            assert.equal(again.response.statusCode, 404, where);
+            if (after.length < 4) {
+              // Keep users to delete; a new one never takes a deleted id.
+              const { response: created } = await fixture.send({
+                method: 'POST',
+                url: '/users/',
+                payload: { first_name: 'Re', last_name: 'Placement', age: null, email: `replacement.${++replacements}@example.com` },
+              });
+              assert.equal(created.statusCode, 201, created.body);
+              assert.ok((created.json() as User).id > fixture.maxId, 'a deleted id was reused');
+              fixture.users = null;
+            }
+            fixture.maxId = Math.max(fixture.maxId, ...before.map((candidate) => candidate.id));
+          }),
+          FC_OPTIONS,
+        );
+      });
+    });
+
+    it('GET /users/ with random queries: no 5xx, documented answers, and the page, headers and cursors of a valid query match the model', async () => {
+      await withFixture('GET /users/?…', dialect, LIST_SEED, async (fixture) => {
+        // Some history: distinct updated_at values, and gaps in the ids.
+        for (const [id, age] of [[3, 33], [7, 7], [11, null]] as const) {
+          assert.equal((await fixture.send({ method: 'PATCH', url: `/users/${id}`, payload: { age } })).response.statusCode, 200);
+        }
+        for (const email of ['gone.1@x.io', 'gone.2@x.io']) {
+          const { response } = await fixture.send({ method: 'POST', url: '/users/', payload: { first_name: 'Gone', last_name: 'Soon', email } });
+          assert.equal((await fixture.send({ method: 'DELETE', url: `/users/${(response.json() as User).id}` })).response.statusCode, 200);
+        }
+        fixture.statuses.clear();
+        const all = await readAll(fixture.t, fixture.recorder);
+        let modelled = 0;
+        await fc.assert(
+          fc.asyncProperty(listRequestArb, async (request) => {
+            const url = listUrl(request);
+            const sent = await fixture.send({ method: 'GET', url });
+            const judged = request.raw === null ? judgeQuery(request.pairs) : null;
+            fixture.tally(judged ? judged.expect : 'raw', sent);
+            const { response } = sent;
+            const where = describeExchange(sent.options, response);
+            if (!judged) {
+              expectStatus(sent, [200, 422], 'a raw query');
+              return;
+            }
+            if (judged.expect === 'bad') {
+              expectStatus(sent, [422], judged.why);
+              return;
+            }
+            expectStatus(sent, judged.expect === 'ok' ? [200] : [200, 422], 'a valid query');
+            if (response.statusCode !== 200 || !modelledQ(judged.query.q)) return;
+            modelled += 1;
+            fixture.tally('modelled', sent);
+            const { query } = judged;
+            const { matching, start } = modelList(all, query);
+            assert.deepEqual(response.json(), matching.slice(start, start + query.limit), `the page is not the model's:\n${where}`);
+            const counted = query.count ?? query.q === undefined;
+            assert.equal(response.headers['x-total-count'], counted ? String(matching.length) : undefined, `X-Total-Count:\n${where}`);
+            const links = parseLinks(response.headers['link'] as string | undefined);
+            assert.ok(links.has('first'), `Link first:\n${where}`);
+            assert.equal(links.has('prev'), query.cursor === undefined && query.offset > 0, `Link prev:\n${where}`);
+            assert.equal(links.has('last'), counted && matching.length > 0, `Link last:\n${where}`);
+            assert.equal(links.has('next'), matching.length > start + query.limit, `Link next:\n${where}`);
+            // Follow next (a keyset cursor) up to twice: each page continues exactly where the last one ended.
+            let next = links.get('next');
+            for (let page = 1; next !== undefined && page <= 2; page += 1) {
+              const followed = await fixture.send({ method: 'GET', url: next });
+              const followedWhere = describeExchange(followed.options, followed.response);
+              assert.equal(followed.response.statusCode, 200, followedWhere);
+              const from = start + page * query.limit;
+              assert.deepEqual(followed.response.json(), matching.slice(from, from + query.limit), `the next page is not the model's:\n${followedWhere}`);
+              const nextLinks = parseLinks(followed.response.headers['link'] as string | undefined);
+              assert.equal(nextLinks.has('next'), matching.length > from + query.limit, `Link next of a next page:\n${followedWhere}`);
+              next = nextLinks.get('next');
+            }
+          }),
+          FC_OPTIONS,
+        );
+        assert.ok(modelled > 0 || RUNS < 50, 'some queries are checked against the model');
+      });
+    });
+  });
+}
