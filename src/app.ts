@@ -3,11 +3,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
-import { ProblemSchema } from './errors.js';
+import { AppError, ProblemSchema } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
-import { answerClientError, installProblemHandlers } from './http/problems.js';
+import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
 import { installValidators } from './http/validation.js';
 import type { Database } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
@@ -35,6 +35,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    // A URL that cannot be decoded (`/users/%`): Fastify's own answer would echo it.
+    frameworkErrors: (_error, _request, reply) =>
+      sendProblem(reply, new AppError(400, 'BAD_REQUEST', 'The URL is malformed.')),
     trustProxy: config.TRUST_PROXY,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,

@@ -18,8 +18,11 @@ export const problemResponse = (description: string, headers?: Record<string, ob
   content: { 'application/problem+json': { schema: ref<Problem>('Problem') } },
 });
 
+/** A URL that cannot be decoded, such as `/users/%` (code BAD_REQUEST). */
+export const URL_ERRORS = { 400: problemResponse('The URL is malformed (code BAD_REQUEST)') };
+
 export const BODY_ERRORS = {
-  400: problemResponse('The body is not valid JSON (code INVALID_JSON)'),
+  400: problemResponse('The body is not valid JSON (code INVALID_JSON), or the URL is malformed (code BAD_REQUEST)'),
   413: problemResponse('The body is larger than the limit, 1 MiB by default (code BODY_TOO_LARGE)'),
   415: problemResponse('The body is not application/json (code UNSUPPORTED_MEDIA_TYPE)'),
 };

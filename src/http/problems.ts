@@ -89,7 +89,14 @@ export function installProblemHandlers(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error, request);
+    let appError: AppError;
+    try {
+      appError = toAppError(error, request);
+    } catch (mappingError) {
+      // The handler itself must never fail into Fastify's default answer, which shows the message.
+      request.log.error({ err: mappingError, cause: error }, 'error while mapping an error');
+      appError = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
+    }
     if (appError.status === 500) {
       const problem = { ...appError.toProblem(), request_id: String(request.id) };
       return reply.code(500).type(PROBLEM_TYPE).send(problem);

@@ -33,9 +33,15 @@ export function installValidators(app: FastifyInstance): void {
 
 const LOCATION: Record<Part, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-// Field names are client input: show them only when they cannot carry markup.
+// Field names are client input: shown as they are only when they cannot carry markup; otherwise every other
+// UTF-16 unit is escaped as %XX / %uXXXX (never throws, unlike encodeURIComponent on a lone surrogate).
 const showField = (field: string) =>
-  /^[\w.$-]{1,100}$/.test(field) ? field : encodeURIComponent(field.slice(0, 100));
+  field
+    .slice(0, 100)
+    .replace(/[^\w.$-]/g, (unit) => {
+      const code = unit.charCodeAt(0);
+      return code < 0x100 ? `%${code.toString(16).padStart(2, '0')}` : `%u${code.toString(16).padStart(4, '0')}`;
+    });
 
 function messageOf(error: ErrorObject): string {
   switch (error.keyword) {

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { etagOf, parseEntityTags } from '../http/etag.js';
-import { BODY_ERRORS, SERVER_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
+import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
 import {
   DeletedSchema,
@@ -150,6 +150,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
         tags: TAGS,
         querystring: UserListQuerySchema,
         response: {
+          ...URL_ERRORS,
           200: jsonResponse(UserListSchema, 'A page of users', {
             'X-Total-Count': { type: 'integer', description: 'Rows matching the filters (absent with count=false)' },
             Link: { type: 'string', description: 'RFC 8288 links: first, prev, next, last, as they apply' },
@@ -184,6 +185,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
         },
         response: {
           200: jsonResponse(UserRef, 'The user', ETAG),
+          ...URL_ERRORS,
           304: { type: 'null', description: 'Not modified since the ETag in If-None-Match', headers: ETAG },
           404: NOT_FOUND,
           422: INVALID,
@@ -242,6 +244,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
         headers: IF_MATCH,
         response: {
           200: jsonResponse(DeletedSchema, 'The user was deleted'),
+          ...URL_ERRORS,
           404: NOT_FOUND,
           412: PRECONDITION_FAILED,
           422: INVALID,

@@ -159,7 +159,7 @@ describe('PostgreSQL: several instances on one database', { skip }, () => {
     assert.equal(Number((await fetch(`${b.url}/users/`)).headers.get('x-total-count')), totalBefore + 1);
   });
 
-  it('refuses text PostgreSQL cannot store (U+0000) with a 422, and matches nothing with it in a filter', async () => {
+  it('refuses text PostgreSQL cannot store (U+0000) with a 422, in bodies and in filters', async () => {
     const refused = await post(a, userInput({ first_name: 'a\u0000b' }));
     assert.equal(refused.status, 422);
     const problem = (await refused.json()) as { code: string; errors: { location: unknown[] }[] };
@@ -167,9 +167,7 @@ describe('PostgreSQL: several instances on one database', { skip }, () => {
     assert.deepEqual(problem.errors.map((error) => error.location), [['body', 'first_name']]);
     for (const query of ['first_name=a%00b', 'last_name=%00', 'email=x%40y.z%00', 'q=a%00b', 'q=%00%00%00%00']) {
       const response = await fetch(`${b.url}/users/?${query}&count=true`);
-      assert.equal(response.status, 200, query);
-      assert.deepEqual(await response.json(), []);
-      assert.equal(response.headers.get('x-total-count'), '0');
+      assert.equal(response.status, 422, query);
     }
   });
 
