@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
-import { AppError, ProblemSchema } from './errors.js';
+import { AppError, ProblemSchema, ValidationError } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
@@ -35,9 +35,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
-    // A URL that cannot be decoded (`/users/%`): Fastify's own answer would echo it.
-    frameworkErrors: (_error, _request, reply) =>
-      sendProblem(reply, new AppError(400, 'BAD_REQUEST', 'The URL is malformed.')),
+    // A URL that cannot be decoded (`/users/%`) or a path parameter over maxParamLength: Fastify's own
+    // answers would echo the URL.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(
+        reply,
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ValidationError([{ location: ['path'], message: 'is too long' }])
+          : new AppError(400, 'BAD_REQUEST', 'The URL is malformed.'),
+      ),
     trustProxy: config.TRUST_PROXY,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,

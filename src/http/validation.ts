@@ -54,8 +54,9 @@ function messageOf(error: ErrorObject): string {
     case 'format':
       return `must be a valid ${String(error.params['format'])}`;
     case 'pattern':
-      if (error.params['pattern'] === NAME_PATTERN) return 'must not be blank or contain control characters';
-      return /u0000/.test(String(error.params['pattern'])) ? 'must not contain control characters' : 'has an invalid format';
+      if (error.params['pattern'] === NAME_PATTERN) return 'must not be blank, nor contain control characters or lone surrogates';
+      if (/u0000/.test(String(error.params['pattern']))) return 'must not contain control characters or lone surrogates';
+      return 'has an invalid format';
     case 'enum':
       return `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
     default:

@@ -3,8 +3,10 @@ import { Type, type Static } from 'typebox';
 // The seed's model family (UserBase, UserCreate, UserUpdate, User) as TypeBox schemas. They drive validation,
 // response serialization and the OpenAPI components, so the three cannot disagree.
 
-export const NAME_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$';
-const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F]*$';
+// Patterns run with the u flag: [\uD800-\uDFFF] then matches only lone surrogates (text that is not
+// well-formed UTF-16 and would be stored as U+FFFD), never the pairs of characters outside the BMP.
+export const NAME_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$';
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$';
 
 const name = (description: string, example: string) =>
   Type.String({

@@ -54,6 +54,11 @@ for (const dialect of TEST_DIALECTS) {
       }
     });
 
+    it('accepts a name whose first character is a Unicode line separator', async () => {
+      const response = await create(userInput({ last_name: '\u2029a' }));
+      assert.equal(response.statusCode, 201);
+    });
+
     it('accepts names of exactly 100 code points, emoji included', async () => {
       const name = '😀'.repeat(100);
       const response = await create(userInput({ first_name: name, last_name: 'Ünïcødé' }));
@@ -95,6 +100,7 @@ for (const dialect of TEST_DIALECTS) {
       ['a blank first name', userInput({ first_name: '   ' }), ['body', 'first_name']],
       ['a first name of only non-breaking spaces', userInput({ first_name: '\u00a0\u00a0' }), ['body', 'first_name']],
       ['a first name with a NUL character', userInput({ first_name: 'Jo\u0000hn' }), ['body', 'first_name']],
+      ['a first name with a lone surrogate', userInput({ first_name: '\ud800x' }), ['body', 'first_name']],
       ['a last name with a line break', userInput({ last_name: 'Doe\nEvil' }), ['body', 'last_name']],
       ['an empty last name', userInput({ last_name: '' }), ['body', 'last_name']],
       ['a name of 101 code points', userInput({ first_name: 'a'.repeat(101) }), ['body', 'first_name']],
