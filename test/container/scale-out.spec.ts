@@ -222,7 +222,8 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
         env,
         timeoutMs: 2 * MINUTE,
       });
-      for (const name of await containers().catch(() => [])) await run(ENGINE, ['rm', '-f', '-t', '0', name]);
+      // -v: with the container, its anonymous volumes (if a change to the compose file brings one back).
+      for (const name of await containers().catch(() => [])) await run(ENGINE, ['rm', '-f', '-v', '-t', '0', name]);
       await run(ENGINE, ['network', 'rm', `${PROJECT}_default`]); // podman-compose 1.0 leaves it behind
       await run(ENGINE, ['volume', 'rm', '-f', VOLUME]);
       // The images built for this project only (podman-compose names them project_service, docker compose
@@ -336,6 +337,21 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
     assert.equal(list.headers.get('x-total-count'), '1');
   });
 
+  it('replays an Idempotency-Key on the other replica (keys live in the database)', async () => {
+    const key = `scale-out-${randomBytes(8).toString('hex')}`;
+    const person = { first_name: 'Idem', last_name: 'Potent', email: 'idem@example.com' };
+    const first = await post(person, { 'idempotency-key': key });
+    assert.equal(first.status, 201, await first.clone().text());
+    const second = await post(person, { 'idempotency-key': key });
+    assert.equal(second.status, 201, await second.clone().text());
+    assert.equal(second.headers.get('idempotent-replayed'), 'true');
+    // Round robin: consecutive requests go to different replicas.
+    assert.notEqual(instanceOf(second), instanceOf(first));
+    const user = (await first.json()) as User;
+    assert.deepEqual(await second.json(), user);
+    created.push(user);
+  });
+
   it('passes X-Request-Id through, and refuses an oversized body with problem+json 413', async () => {
     const response = await api('/users/', { headers: { 'x-request-id': 'scale-out-test-1' } });
     assert.equal(response.status, 200);
@@ -391,6 +407,12 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
 
   it('keeps the data in the named volume across down and up; down -v deletes it', { timeout: 6 * MINUTE }, async () => {
     assert.ok(await volumeExists(), `no volume ${VOLUME}`);
+    // No container has another volume (such as an anonymous one for the image's /app/data) that down -v would leave.
+    for (const name of await containers()) {
+      const format = '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}';
+      const volumes = (await engine(['inspect', '--format', format, name])).stdout.split(/\s+/).filter(Boolean);
+      assert.deepEqual(volumes.filter((volume) => volume !== VOLUME), [], `${name} has other volumes`);
+    }
     await composeRun(['down']);
     assert.deepEqual(await containers(), []);
     assert.ok(await volumeExists(), `down without -v removed ${VOLUME}`);

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import { fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 describe('Idempotency-Key across workers and restarts (real server, WORKERS=2)', () => {
   let directory: string;
   let server: ServerProcess;
   const env = () => ({ WORKERS: '2', DATABASE_URL: `file:${join(directory, 'users.db')}` });
   const post = (key: string, body: object) =>
-    fetch(`${server.url}/users/`, {
+    fetchChecked(`${server.url}/users/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify(body),
@@ -38,7 +38,7 @@ describe('Idempotency-Key across workers and restarts (real server, WORKERS=2)',
     assert.equal(again.status, 201);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(await again.json(), users[0]);
-    const list = await fetch(`${server.url}/users/`);
+    const list = await fetchChecked(`${server.url}/users/`);
     assert.equal(list.headers.get('x-total-count'), '1');
   });
 });

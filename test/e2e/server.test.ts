@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 // These tests run the built server (dist/server.js) as a real process, as `npm start` does.
 before(() => {
@@ -29,7 +29,7 @@ describe('the server as a real process', () => {
     server = await startServer({ DATABASE_URL: `file:${file}` });
     assert.ok(existsSync(file), 'the database file exists after start-up');
     // curl -X POST http://localhost:8000/users/ -H "Content-Type: application/json" -d '{...}'
-    const created = await fetch(`${server.url}/users/`, {
+    const created = await fetchChecked(`${server.url}/users/`, {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ first_name: 'John', last_name: 'Doe', age: 30, email: 'john.doe@example.com' }),
@@ -38,11 +38,11 @@ describe('the server as a real process', () => {
     const user = (await created.json()) as { id: number };
     assert.equal(created.headers.get('location'), `/users/${user.id}`);
     // curl http://localhost:8000/users/
-    const list = await fetch(`${server.url}/users/`);
+    const list = await fetchChecked(`${server.url}/users/`);
     assert.equal(list.status, 200);
     assert.deepEqual(await list.json(), [user]);
     // curl http://localhost:8000/users/1
-    const one = await fetch(`${server.url}/users/${user.id}`);
+    const one = await fetchChecked(`${server.url}/users/${user.id}`);
     assert.deepEqual(await one.json(), user);
     const exit = await server.stop('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null });
@@ -51,7 +51,7 @@ describe('the server as a real process', () => {
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     server = await startServer({ DATABASE_URL: `file:${join(directory, 'drain.db')}` });
     const requests = Array.from({ length: 20 }, (_, i) =>
-      fetch(`${server!.url}/users/`, {
+      fetchChecked(`${server!.url}/users/`, {
         method: 'POST',
         headers: json,
         body: JSON.stringify({ first_name: 'In', last_name: 'Flight', email: `drain${i}@example.com` }),
@@ -75,7 +75,7 @@ describe('the server as a real process', () => {
       for (let i = 0; !stop; i++) {
         try {
           const email = `crash.${worker}.${i}@example.com`;
-          const response = await fetch(`${server!.url}/users/`, {
+          const response = await fetchChecked(`${server!.url}/users/`, {
             method: 'POST',
             headers: json,
             body: JSON.stringify({ first_name: 'Crash', last_name: 'Test', email }),
@@ -95,11 +95,11 @@ describe('the server as a real process', () => {
 
     server = await startServer({ DATABASE_URL: `file:${file}` });
     for (const { id, email } of acknowledged) {
-      const response = await fetch(`${server.url}/users/${id}`);
+      const response = await fetchChecked(`${server.url}/users/${id}`);
       assert.equal(response.status, 200, `acknowledged user ${id} survived the crash`);
       assert.equal(((await response.json()) as { email: string }).email, email);
     }
-    const total = Number((await fetch(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
+    const total = Number((await fetchChecked(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
     assert.ok(total >= acknowledged.length);
     assert.ok(total <= acknowledged.length + 8, 'at most one unacknowledged write per connection');
     await server.stop();

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import { assertDocumented, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 interface Answer {
   status: number;
@@ -23,9 +23,10 @@ function call(base: string, method: string, path: string, body?: unknown): Promi
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, instance: String(res.headers['x-instance-id']), body: text ? JSON.parse(text) : null }),
-        );
+        res.on('end', () => {
+          const answer = { status: res.statusCode ?? 0, instance: String(res.headers['x-instance-id']), body: text ? JSON.parse(text) : null };
+          assertDocumented(base, method, path, answer.status, res.headers['content-type'], text).then(() => resolve(answer), reject);
+        });
       },
     );
     req.on('error', reject);

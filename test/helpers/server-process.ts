@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { OpenApiResponseChecker } from './openapi.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
@@ -69,4 +71,31 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   }
   await server.stop('SIGKILL');
   throw new Error(`server did not become healthy:\n${output}`);
+}
+
+const checkers = new Map<string, Promise<OpenApiResponseChecker>>();
+
+/** The OpenAPI checker of a running server, built from its own /openapi.json (once per origin). */
+export function openApiCheckerOf(origin: string): Promise<OpenApiResponseChecker> {
+  let checker = checkers.get(origin);
+  if (!checker) {
+    checker = fetch(`${origin}/openapi.json`).then(async (response) => new OpenApiResponseChecker(await response.json() as never));
+    checkers.set(origin, checker);
+  }
+  return checker;
+}
+
+/** Asserts that a response matches the server's OpenAPI document for its operation and status. */
+export async function assertDocumented(origin: string, method: string, path: string, status: number, contentType: string | null | undefined, body: string): Promise<void> {
+  const checker = await openApiCheckerOf(origin);
+  assert.deepEqual(checker.check(method, path, status, contentType ?? undefined, body), [], `${method} ${path} ${status} matches the OpenAPI document`);
+}
+
+/** fetch, plus a check of the response against the server's OpenAPI document (as app.inject tests do). */
+export async function fetchChecked(url: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(url, init);
+  const { origin, pathname, search } = new URL(url);
+  const body = await response.clone().text();
+  await assertDocumented(origin, init.method ?? 'GET', pathname + search, response.status, response.headers.get('content-type'), body);
+  return response;
 }
