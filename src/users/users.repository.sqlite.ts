@@ -20,13 +20,6 @@ const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
 const JSON_USER = `json_object('id', id, 'first_name', first_name, 'last_name', last_name, 'age', age,
   'email', email, 'created_at', created_at, 'updated_at', updated_at)`;
 
-interface PageRow {
-  json: string;
-  fetched: number;
-  last_value: string | number | null;
-  last_id: number | null;
-}
-
 const NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
 const COUNT_AGES = 'SELECT coalesce(sum(n), 0) AS n FROM users_age_count WHERE age BETWEEN :min_age AND :max_age';
@@ -54,6 +47,7 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly findByIdStatement;
   private readonly deleteStatement;
   private readonly insertOnceTransaction;
+  private readonly listTransaction;
   private readonly conditionalDeleteStatement;
   private readonly updateStatements = new Map<string, ReturnType<SqliteUsersRepository['prepareUpdate']>>();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -72,6 +66,7 @@ export class SqliteUsersRepository implements UsersRepository {
       })
       .returning()
       .prepare();
+    this.listTransaction = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
     this.insertOnceTransaction = sqlite.transaction((user: UserCreate, request: IdempotentRequest) =>
       this.createOnce(user, request),
     );
@@ -161,36 +156,44 @@ export class SqliteUsersRepository implements UsersRepository {
 
   async list(criteria: UserListCriteria): Promise<UserPage> {
     try {
-      const { filters } = criteria;
-      const ageBounded = filters.min_age !== undefined || filters.max_age !== undefined;
-      const otherFilters = [filters.email, filters.first_name, filters.last_name, filters.q].some((f) => f !== undefined);
-      // Users in the age range, from the trigger-kept histogram: exact and O(1), so it can choose the plan.
-      const ageMatches = ageBounded ? this.countAges(filters.min_age ?? 0, filters.max_age ?? 150) : 0;
-      const useAgeIndex = ageBounded && !otherFilters && this.ageIndexIsCheaper(ageMatches, criteria.limit);
-      const query = this.buildQuery(criteria, useAgeIndex);
-      const row = this.listStatement(query).get({
-        ...query.params,
-        limit: criteria.limit,
-        fetch: criteria.limit + 1,
-        offset: criteria.after ? 0 : criteria.offset,
-      }) as PageRow;
-      const hasMore = row.fetched > criteria.limit;
-      const lastKey: SortKey | null =
-        hasMore && row.last_id !== null && row.last_value !== null ? { value: row.last_value, id: row.last_id } : null;
-      let total: number | null = null;
-      if (criteria.count) {
-        if (!ageBounded && !otherFilters) total = (this.statement(COUNT_ALL).get() as { n: number }).n;
-        else if (!otherFilters) total = ageMatches;
-        else {
-          // The total is of every row matching the filters, wherever the page starts.
-          const counted = this.buildQuery({ ...criteria, after: undefined }, false);
-          total = (this.statement(`SELECT count(*) AS n FROM ${counted.source} ${counted.where}`).get(counted.params) as { n: number }).n;
-        }
-      }
-      return { json: row.json, size: Math.min(row.fetched, criteria.limit), hasMore, lastKey, total };
+      return this.listTransaction(criteria);
     } catch (error) {
       throw mapSqliteError(error);
     }
+  }
+
+  /** The page, its cursor and its total, read in one transaction: one snapshot even with other writers. */
+  private readPage(criteria: UserListCriteria): UserPage {
+    const { filters } = criteria;
+    const ageBounded = filters.min_age !== undefined || filters.max_age !== undefined;
+    const otherFilters = [filters.email, filters.first_name, filters.last_name, filters.q].some((f) => f !== undefined);
+    // Users in the age range, from the trigger-kept histogram: exact and O(1), so it can choose the plan.
+    const ageMatches = ageBounded ? this.countAges(filters.min_age ?? 0, filters.max_age ?? 150) : 0;
+    const useAgeIndex = ageBounded && !otherFilters && this.ageIndexIsCheaper(ageMatches, criteria.limit);
+    const query = this.buildQuery(criteria, useAgeIndex);
+    const offset = criteria.after ? 0 : criteria.offset;
+    const { json, size } = this.pageStatement(query).get({ ...query.params, limit: criteria.limit, offset }) as {
+      json: string;
+      size: number;
+    };
+    // The last row of the page and the one after it: the cursor, and whether a next page exists.
+    const [last, next] = this.probeStatement(query).all({ ...query.params, probe_offset: offset + criteria.limit - 1 }) as {
+      sort_key: string | number;
+      id: number;
+    }[];
+    const hasMore = next !== undefined;
+    const lastKey: SortKey | null = hasMore && last ? { value: last.sort_key, id: last.id } : null;
+    let total: number | null = null;
+    if (criteria.count) {
+      if (!ageBounded && !otherFilters) total = (this.statement(COUNT_ALL).get() as { n: number }).n;
+      else if (!otherFilters) total = ageMatches;
+      else {
+        // The total is of every row matching the filters, wherever the page starts.
+        const counted = this.buildQuery({ ...criteria, after: undefined }, false);
+        total = (this.statement(`SELECT count(*) AS n FROM ${counted.source} ${counted.where}`).get(counted.params) as { n: number }).n;
+      }
+    }
+    return { json, size, hasMore, lastKey, total };
   }
 
   private countAges(min: number, max: number): number {
@@ -253,7 +256,8 @@ export class SqliteUsersRepository implements UsersRepository {
     if (after) {
       const comparison = criteria.descending ? '<' : '>';
       if (sort === 'id') clauses.push(`${idColumn} ${comparison} :after_id`);
-      else clauses.push(`(${expression}, id) ${comparison} (:after_value, :after_id)`);
+      // Not the row value (expr, id) > (v, id): SQLite does not use that as a range on an expression index.
+      else clauses.push(`${expression} ${comparison}= :after_value AND (${expression} ${comparison} :after_value OR id ${comparison} :after_id)`);
       if (sort !== 'id') params['after_value'] = after.value;
       params['after_id'] = after.id;
     }
@@ -263,24 +267,26 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   /**
-   * The page as one JSON string rendered by SQLite (no JS object per row). One extra row is fetched to know
-   * whether a next page exists; the last row of the page gives the keyset cursor.
+   * The page as one JSON string rendered by SQLite: no JS object per row. json_group_array takes the rows in
+   * the order the LIMITed subquery yields them (SQLite runs it as a co-routine, in ORDER BY order); an
+   * ORDER BY inside the aggregate would sort the page a second time.
    */
-  private listStatement(query: ListQuery): BetterSqlite3.Statement {
-    const { direction } = query;
+  private pageStatement(query: ListQuery): BetterSqlite3.Statement {
     return this.statement(`
-      SELECT coalesce(json_group_array(${JSON_USER} ORDER BY rn) FILTER (WHERE rn <= :limit), '[]') AS json,
-             count(*) AS fetched,
-             max(CASE WHEN rn = :limit THEN sort_key END) AS last_value,
-             max(CASE WHEN rn = :limit THEN id END) AS last_id
-      FROM (
-        SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
-          SELECT id, first_name, last_name, age, email, created_at, updated_at, ${query.expression} AS sort_key
-          FROM ${query.source} ${query.where}
-          ORDER BY ${query.orderBy}
-          LIMIT :fetch OFFSET :offset
-        )
+      SELECT coalesce(json_group_array(${JSON_USER}), '[]') AS json, count(*) AS size FROM (
+        SELECT id, first_name, last_name, age, email, created_at, updated_at
+        FROM ${query.source} ${query.where}
+        ORDER BY ${query.orderBy}
+        LIMIT :limit OFFSET :offset
       )`);
+  }
+
+  /** The sort keys of the page's last row and of the row after it (a few µs: index entries only). */
+  private probeStatement(query: ListQuery): BetterSqlite3.Statement {
+    return this.statement(`
+      SELECT ${query.expression} AS sort_key, id FROM ${query.source} ${query.where}
+      ORDER BY ${query.orderBy}
+      LIMIT 2 OFFSET :probe_offset`);
   }
 
   /** Prepares each distinct SQL text once; list and count queries come in a bounded number of shapes. */

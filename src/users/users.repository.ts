@@ -31,6 +31,7 @@ export interface UserListCriteria {
 export interface UserPage {
   /** The page as a JSON array of User, rendered by the database. */
   json: string;
+  /** The number of users in the page. */
   size: number;
   /** Whether at least one more row follows this page. */
   hasMore: boolean;

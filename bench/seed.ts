@@ -1,0 +1,237 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import pg from 'pg';
+import { SQLITE_MIGRATIONS, migrateSqlite, openSqlite } from '../src/db/sqlite.js';
+
+// Seed data for the benchmark: written straight into the database in SQL (a million rows in seconds), into a
+// schema made by the real migrations so the indexes, triggers and derived tables are the production ones.
+
+const FIRST_NAMES = [
+  'Aaliyah', 'Aaron', 'Abigail', 'Adam', 'Adrian', 'Aisha', 'Alejandro', 'Alexander', 'Alice', 'Amara',
+  'Amelia', 'Ana', 'Andrei', 'Anna', 'Annika', 'Anthony', 'Aria', 'Arjun', 'Ava', 'Benjamin',
+  'Bianca', 'Caleb', 'Camila', 'Carlos', 'Charlotte', 'Chloe', 'Chen', 'Daniel', 'David', 'Diego',
+  'Dmitri', 'Elena', 'Eli', 'Elijah', 'Ella', 'Emily', 'Emma', 'Ethan', 'Eva', 'Fatima',
+  'Felix', 'Freya', 'Gabriel', 'Grace', 'Hana', 'Hannah', 'Harper', 'Hiroshi', 'Ibrahim', 'Ingrid',
+  'Isaac', 'Isabella', 'Jack', 'Jacob', 'James', 'Jana', 'Joanna', 'John', 'José', 'Julia',
+  'Kai', 'Karim', 'Kenji', 'Laila', 'Lars', 'Layla', 'Leo', 'Liam', 'Lucas', 'Lucía',
+  'Maria', 'Mateo', 'Maya', 'Mei', 'Mia', 'Mohammed', 'Nadia', 'Noah', 'Nora', 'Olga',
+  'Oliver', 'Olivia', 'Omar', 'Priya', 'Rafael', 'Ravi', 'Sakura', 'Samuel', 'Santiago', 'Sara',
+  'Sofia', 'Sophie', 'Thomas', 'Tomás', 'Valentina', 'Wei', 'William', 'Yara', 'Yusuf', 'Zoe',
+];
+
+const LAST_NAMES = [
+  'Abe', 'Adams', 'Ahmed', 'Ali', 'Allen', 'Alvarez', 'Andersen', 'Baker', 'Bauer', 'Becker',
+  'Bernard', 'Brown', 'Campbell', 'Carter', 'Castro', 'Chen', 'Clark', 'Costa', 'Cruz', 'Davies',
+  'Davis', 'Diaz', 'Dubois', 'Edwards', 'Evans', 'Fernández', 'Fischer', 'Fontaine', 'García', 'Gomez',
+  'González', 'Green', 'Gupta', 'Hall', 'Hansen', 'Harris', 'Hernández', 'Hill', 'Hoffmann', 'Huang',
+  'Ito', 'Jackson', 'Jansen', 'Johansson', 'Johnson', 'Jones', 'Kato', 'Khan', 'Kim', 'King',
+  'Koch', 'Kowalski', 'Kumar', 'Lambert', 'Larsen', 'Lee', 'Lewis', 'Li', 'Liu', 'López',
+  'Martin', 'Martínez', 'Meyer', 'Miller', 'Moore', 'Morales', 'Müller', 'Nakamura', 'Nguyen', 'Nielsen',
+  'Novak', "O'Brien", 'Okafor', 'Olsen', 'Park', 'Patel', 'Pereira', 'Petrov', 'Popescu', 'Ramírez',
+  'Rossi', 'Russo', 'Sánchez', 'Santos', 'Schmidt', 'Schneider', 'Silva', 'Singh', 'Smith', 'Sokolov',
+  'Suzuki', 'Tanaka', 'Taylor', 'Thompson', 'Torres', 'Walker', 'Wang', 'Weber', 'White', 'Wilson',
+  'Wright', 'Yamamoto', 'Yang', 'Young', 'Zhang', 'Zhao', 'Zimmermann',
+];
+
+const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.test', 'users.example'];
+
+/** A small deterministic PRNG (mulberry32), so every run seeds the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(list: readonly T[], random: () => number): T => list[Math.floor(random() * list.length)]!;
+const ascii = (s: string) => s.normalize('NFD').replace(/[^A-Za-z0-9]/g, '');
+
+export type SeedRow = [first_name: string, last_name: string, age: number | null, email: string, created_at: string, updated_at: string];
+
+/**
+ * Generates `count` users in id order: ~100 first names and ~110 last names (so a name filter matches about
+ * 1% of the table), 10% without an age, unique emails (some in mixed case), created_at increasing with the id
+ * over the last three years and updated_at at or after it.
+ */
+export function* seedRows(count: number, start = 0): Generator<SeedRow> {
+  const random = prng(0x5eed + start);
+  const now = Date.now();
+  const span = 3 * 365 * 24 * 3600 * 1000;
+  for (let i = start + 1; i <= start + count; i++) {
+    const first = pick(FIRST_NAMES, random);
+    const last = pick(LAST_NAMES, random);
+    const age = random() < 0.1 ? null : 18 + Math.floor(random() * 73);
+    const local = `${ascii(first)}.${ascii(last)}.${i}`;
+    const email = `${i % 7 === 0 ? local : local.toLowerCase()}@${pick(DOMAINS, random)}`;
+    const created = now - span + Math.floor((span * (i - start)) / (count + 1));
+    const updated = Math.min(now, created + Math.floor(random() * 30 * 24 * 3600 * 1000));
+    yield [first, last, age, email, new Date(created).toISOString(), new Date(updated).toISOString()];
+  }
+}
+
+export interface SeedResult {
+  /** The id range the seeded rows occupy (ids are assigned by the database). */
+  minId: number;
+  maxId: number;
+  count: number;
+  ms: number;
+}
+
+const SETTINGS = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 5000 } as const;
+
+type SchemaObject = { type: string; name: string; sql: string };
+const schemaOf = (sqlite: BetterSqlite3.Database) =>
+  sqlite.prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name`).all() as SchemaObject[];
+
+/** Applies only the first migration (the one creating the users table), from a copy of its journal entry. */
+function migrateFirstOnly(sqlite: BetterSqlite3.Database): void {
+  const journal = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  };
+  const first = journal.entries[0];
+  if (!first) throw new Error('no SQLite migrations');
+  const folder = mkdtempSync(join(tmpdir(), 'users-bench-migrations-'));
+  try {
+    mkdirSync(join(folder, 'meta'));
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: [first] }));
+    copyFileSync(join(SQLITE_MIGRATIONS, `${first.tag}.sql`), join(folder, `${first.tag}.sql`));
+    migrate(drizzle({ client: sqlite }), { migrationsFolder: folder });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Creates a SQLite database with the real migrations and seeds `count` users in big transactions, the way a
+ * production database that predates the later migrations would be upgraded: the first migration (the users table
+ * and its indexes) is applied, the rows are inserted (its plain indexes dropped meanwhile and re-created from their
+ * own SQL, for speed), then every later migration runs with its own backfill (row count, per-age counts, search
+ * index). The result must have exactly the schema of a freshly migrated database, and the row count must match.
+ */
+export function seedSqlite(filename: string, count: number): SeedResult {
+  const started = performance.now();
+  const sqlite = openSqlite(filename, SETTINGS);
+  sqlite.pragma('cache_size = -262144');
+  sqlite.pragma('synchronous = OFF'); // the seeding connection only; the servers open the file with their own settings
+  migrateFirstOnly(sqlite);
+  const indexes = sqlite
+    .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL`)
+    .all() as { name: string; sql: string }[];
+  const insert = sqlite.prepare(
+    'INSERT INTO users (first_name, last_name, age, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const insertBatch = sqlite.transaction((rows: SeedRow[]) => {
+    for (const row of rows) insert.run(row);
+  });
+  sqlite.transaction(() => {
+    for (const index of indexes) sqlite.exec(`DROP INDEX "${index.name}"`);
+  })();
+  let batch: SeedRow[] = [];
+  for (const row of seedRows(count)) {
+    batch.push(row);
+    if (batch.length === 50000) {
+      insertBatch(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) insertBatch(batch);
+  sqlite.transaction(() => {
+    for (const index of indexes) sqlite.exec(index.sql);
+  })();
+  migrateSqlite(sqlite);
+
+  const reference = openSqlite(':memory:', SETTINGS);
+  migrateSqlite(reference);
+  const expected = JSON.stringify(schemaOf(reference));
+  reference.close();
+  if (JSON.stringify(schemaOf(sqlite)) !== expected) throw new Error('the seeded database does not have the migrated schema');
+  const range = sqlite.prepare('SELECT min(id) AS minId, max(id) AS maxId, count(*) AS n FROM users').get() as {
+    minId: number;
+    maxId: number;
+    n: number;
+  };
+  const counted = (sqlite.prepare('SELECT n FROM users_count WHERE id = 1').get() as { n: number }).n;
+  if (counted !== range.n) throw new Error(`users_count is ${counted}, the table has ${range.n} rows`);
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  sqlite.close();
+  return { minId: range.minId, maxId: range.maxId, count: range.n, ms: performance.now() - started };
+}
+
+/** Copies a seeded, checkpointed SQLite file (the baseline gets an identical database of its own). */
+export function copySqlite(from: string, to: string): void {
+  copyFileSync(from, to);
+}
+
+/** Reads a few rows of a seeded SQLite database, to build filter values that match real data. */
+export function sampleSqlite(filename: string, ids: number[]): Record<string, unknown>[] {
+  const sqlite = new BetterSqlite3(filename, { readonly: true });
+  try {
+    const get = sqlite.prepare('SELECT * FROM users WHERE id = ?');
+    return ids.map((id) => get.get(id) as Record<string, unknown>);
+  } finally {
+    sqlite.close();
+  }
+}
+
+/**
+ * Seeds a PostgreSQL database whose schema the service's own migrations created (the harness starts the service
+ * once first). Rows go in with INSERT … SELECT FROM unnest(…) in batches, cast to the column types the migrations
+ * chose; then ANALYZE, as autovacuum would do on a production database after a bulk load.
+ */
+export async function seedPostgres(connectionString: string, count: number): Promise<SeedResult> {
+  const started = performance.now();
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const columns = await client.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users'`,
+    );
+    const typeOf = new Map(columns.rows.map((c) => [c.column_name, c.data_type]));
+    const names = ['first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
+    for (const name of names) if (!typeOf.has(name)) throw new Error(`users.${name} is missing from the PostgreSQL schema`);
+    const select = names.map((n, i) => `c${i}::${typeOf.get(n)}`).join(', ');
+    const text = `INSERT INTO users (${names.join(', ')}) SELECT ${select} FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]) AS t(${names.map((_, i) => `c${i}`).join(', ')})`;
+    let batch: SeedRow[] = [];
+    const flush = async () => {
+      const cols = names.map((_, i) => batch.map((row) => row[i]));
+      await client.query(text, cols);
+      batch = [];
+    };
+    await client.query('BEGIN');
+    for (const row of seedRows(count)) {
+      batch.push(row);
+      if (batch.length === 20000) await flush();
+    }
+    if (batch.length > 0) await flush();
+    await client.query('COMMIT');
+    await client.query('ANALYZE');
+    const range = await client.query<{ minid: string; maxid: string; n: string }>(
+      'SELECT min(id) AS minid, max(id) AS maxid, count(*) AS n FROM users',
+    );
+    const r = range.rows[0]!;
+    return { minId: Number(r.minid), maxId: Number(r.maxid), count: Number(r.n), ms: performance.now() - started };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Reads a few rows of a seeded PostgreSQL database (filter values for the list shapes). */
+export async function samplePostgres(connectionString: string, ids: number[]): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const rows: Record<string, unknown>[] = [];
+    for (const id of ids) rows.push((await client.query('SELECT * FROM users WHERE id = $1', [id])).rows[0] as Record<string, unknown>);
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
