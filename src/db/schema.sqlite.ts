@@ -4,10 +4,6 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-o
 // RFC 3339 UTC with milliseconds, the wire format, computed by SQLite in the same statement as the write.
 export const NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 
-/** The next updated_at of a changed row: now, but always at least 1 ms past the previous value (ETags). */
-export const NEXT_UPDATED_AT = sql`(CASE WHEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') > "updated_at"
-  THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE strftime('%Y-%m-%dT%H:%M:%fZ', "updated_at", '+0.001 seconds') END)`;
-
 /** The users table. Column names are the wire names (snake_case): no mapping layer. */
 export const users = sqliteTable(
   'users',

@@ -42,7 +42,7 @@ export function sqliteDatabase(sqlite: BetterSqlite3.Database): Database {
   const ping = sqlite.prepare('SELECT n FROM users_count WHERE id = 1');
   return {
     dialect: 'sqlite',
-    users: new SqliteUsersRepository(drizzle({ client: sqlite }), sqlite),
+    users: new SqliteUsersRepository(sqlite),
     async ping() {
       try {
         ping.get();

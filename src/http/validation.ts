@@ -27,8 +27,22 @@ export function installValidators(app: FastifyInstance): void {
       }
       schemasAdded = true;
     }
+    // Header values are strings by nature: a header schema that says only that (If-Match, If-None-Match,
+    // documented for OpenAPI) has nothing to check, so it costs nothing per request.
+    if (httpPart === 'headers' && onlyDocumentsStrings(schema)) return () => true;
     return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as FastifySchema);
   });
+}
+
+function onlyDocumentsStrings(schema: unknown): boolean {
+  const properties = (schema as { properties?: Record<string, object> }).properties ?? {};
+  const required = (schema as { required?: unknown[] }).required ?? [];
+  return (
+    required.length === 0 &&
+    Object.values(properties).every((property) =>
+      Object.keys(property).every((keyword) => ['type', 'description', 'examples'].includes(keyword)),
+    )
+  );
 }
 
 const LOCATION: Record<Part, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
