@@ -16,6 +16,10 @@ export const users = sqliteTable(
     email: text('email').notNull(),
     created_at: text('created_at').notNull().default(NOW),
     updated_at: text('updated_at').notNull().default(NOW),
+    // The age sort and filter key: users without an age sort first ascending and last descending. A column
+    // (virtual: computed, not stored) rather than an expression index, because SQLite seeks a keyset
+    // position (age_key, id) > (?, ?) only on columns; on an expression it scans.
+    age_key: integer('age_key').generatedAlwaysAs(sql`coalesce(age, -1)`, { mode: 'virtual' }),
   },
   (t) => [
     // Case-insensitive uniqueness enforced by the database, not by a check-then-insert race.
@@ -23,7 +27,7 @@ export const users = sqliteTable(
     // One index per sort order, ending in id so ties break by id and keyset cursors stay index-only.
     index('users_first_name_id_idx').on(t.first_name, t.id),
     index('users_last_name_id_idx').on(t.last_name, t.id),
-    // users_age_id_idx on (coalesce(age, -1), id) is in a hand-written migration: drizzle-kit splits expressions at commas.
+    index('users_age_key_id_idx').on(t.age_key, t.id),
     index('users_created_at_id_idx').on(t.created_at, t.id),
     index('users_updated_at_id_idx').on(t.updated_at, t.id),
     check('users_age_range', sql`${t.age} IS NULL OR ${t.age} BETWEEN 0 AND 150`),

@@ -17,6 +17,9 @@ const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
 const JSON_USER = `json_object('id', id, 'first_name', first_name, 'last_name', last_name, 'age', age,
   'email', email, 'created_at', created_at, 'updated_at', updated_at)`;
 
+// The SQLite sort keys: as on every dialect, except age, which has its own column here (migration 0004).
+const SORT_KEYS = { ...SORT_EXPRESSIONS, age: 'age_key' };
+
 const NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const COLUMNS = 'id, first_name, last_name, age, email, created_at, updated_at';
 // now, but always at least 1 ms past the previous value: a user's updated_at is its ETag.
@@ -211,9 +214,9 @@ export class SqliteUsersRepository implements UsersRepository {
       params['last_name'] = filters.last_name;
     }
     if (filters.min_age !== undefined || filters.max_age !== undefined) {
-      // coalesce(age, -1) is the age index's expression; -1 (no age) never satisfies a bound of 0 or more.
-      // A leading + keeps SQLite from using the index when walking the sort order is cheaper.
-      clauses.push(`${useAgeIndex ? '' : '+'}coalesce(age, -1) BETWEEN :min_age AND :max_age`);
+      // age_key is coalesce(age, -1): -1 (no age) never satisfies a bound of 0 or more. A leading + keeps
+      // SQLite from using the age index when walking the sort order is cheaper.
+      clauses.push(`${useAgeIndex ? '' : '+'}age_key BETWEEN :min_age AND :max_age`);
       params['min_age'] = filters.min_age ?? 0;
       params['max_age'] = filters.max_age ?? 150;
     }
@@ -234,12 +237,14 @@ export class SqliteUsersRepository implements UsersRepository {
       params['q'] = likePattern(filters.q);
     }
     const direction = criteria.descending ? 'DESC' : 'ASC';
-    const expression = sort === 'id' ? idColumn : SORT_EXPRESSIONS[sort];
+    const expression = sort === 'id' ? idColumn : SORT_KEYS[sort];
     if (after) {
       const comparison = criteria.descending ? '<' : '>';
       if (sort === 'id') clauses.push(`${idColumn} ${comparison} :after_id`);
-      // Not the row value (expr, id) > (v, id): SQLite does not use that as a range on an expression index.
-      else clauses.push(`${expression} ${comparison}= :after_value AND (${expression} ${comparison} :after_value OR id ${comparison} :after_id)`);
+      // A row value is an exact index seek on columns; lower(email) is an expression (which SQLite would scan
+      // for a row value) but unique, so a plain range on it has no ties to walk.
+      else if (sort === 'email') clauses.push(`${expression} ${comparison} :after_value`);
+      else clauses.push(`(${expression}, id) ${comparison} (:after_value, :after_id)`);
       if (sort !== 'id') params['after_value'] = after.value;
       params['after_id'] = after.id;
     }
