@@ -10,6 +10,8 @@ export interface WrkOptions {
   durationSec: number;
   connections: number;
   threads: number;
+  /** Extra request headers ("Name: value"). */
+  headers?: string[];
 }
 
 export interface WrkResult {
@@ -62,6 +64,7 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     `-c${options.connections}`,
     `-d${options.durationSec}s`,
     '--latency',
+    ...(options.headers ?? []).flatMap((header) => ['-H', header]),
     ...(options.script ? ['-s', options.script] : []),
     options.url,
     ...(options.args && options.args.length > 0 ? ['--', ...options.args.map(String)] : []),

@@ -3,101 +3,31 @@
 //   CONTAINER_ENGINE=podman npm run test:container      (the engine defaults to docker)
 // Without a working engine the suite is skipped, loudly; with CI=true it fails instead.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENGINE = process.env.CONTAINER_ENGINE ?? 'docker';
-const IN_CI = process.env.CI === 'true';
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-// The first build compiles better-sqlite3 (about 75-150 s on 2 cores); later builds hit the layer cache.
-const BUILD_TIMEOUT = 15 * MINUTE;
+import {
+  BUILD_TIMEOUT,
+  ENGINE,
+  MINUTE,
+  SECOND,
+  compose,
+  composeProblem,
+  engine,
+  engineProblem,
+  freePort,
+  mustRun,
+  run,
+  skipReason,
+} from './engine.js';
 
 const tag = `${process.pid}-${Date.now().toString(36)}`;
 const IMAGE = `users-api-test:${tag}`;
 const CONTAINER = `users-api-test-${tag}`;
 const PROJECT = `users-api-test-${tag}`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command without a shell and resolves with its exit code and output (never rejects). */
-function run(command: string, args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
-  return new Promise<Result>((resolve) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...options.env },
-        timeout: options.timeoutMs ?? MINUTE,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? '') });
-      },
-    );
-  });
-}
-
-/** Like run, but throws with the command's stderr when it fails. */
-async function mustRun(command: string, args: string[], options: Parameters<typeof run>[2] = {}) {
-  const result = await run(command, args, options);
-  if (result.code !== 0) {
-    const output = `${result.stderr}\n${result.stdout}`.trim().slice(-6000);
-    throw new Error(`\`${command} ${args.join(' ')}\` exited with ${result.code}:\n${output}`);
-  }
-  return result;
-}
-
-const engine = (args: string[], options?: Parameters<typeof run>[2]) => mustRun(ENGINE, args, options);
-
-/** The compose command for an engine: `podman-compose` for podman, `<engine> compose` otherwise. */
-function composeCommand(name: string): { command: string; args: string[] } {
-  return name === 'podman' ? { command: 'podman-compose', args: [] } : { command: name, args: ['compose'] };
-}
-
-const compose = composeCommand(ENGINE);
-
-/** Why a command cannot be used here, or null when it answers. */
-async function unavailable(command: string, args: string[]): Promise<string | null> {
-  const result = await run(command, args, { timeoutMs: 30 * SECOND });
-  if (result.code === 0) return null;
-  const why = result.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit code ${result.code}`;
-  return `\`${command} ${args.join(' ')}\` failed: ${why}`;
-}
-
-const engineProblem = await unavailable(ENGINE, ['info']);
-const composeProblem = engineProblem ?? (await unavailable(compose.command, [...compose.args, 'version']));
-
-/** In CI a missing engine is a failure; elsewhere the tests are skipped with the reason. */
-function skipReason(problem: string | null): string | false {
-  if (!problem || IN_CI) return false;
-  const reason = `container engine "${ENGINE}" is not usable (${problem}); set CONTAINER_ENGINE (e.g. podman) or start the engine`;
-  console.warn(`\n!!! SKIPPING container tests: ${reason}\n`);
-  return reason;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 /** Polls /healthcheck until it answers 200; on timeout, fails with the last error and the logs. */
 async function waitForHealthy(base: string, timeoutMs: number, logs: () => Promise<string>) {
@@ -126,7 +56,7 @@ const processUid = async (container: string) => {
   return /^Uid:\s+(\d+)/m.exec(status)?.[1];
 };
 
-describe(`the users-api image (${ENGINE})`, { skip: skipReason(engineProblem) }, () => {
+describe(`the users-api image (${ENGINE})`, { skip: skipReason(engineProblem, 'the container tests') }, () => {
   let port = 0;
   let base = '';
   let dataDir = '';
@@ -232,7 +162,7 @@ describe(`the users-api image (${ENGINE})`, { skip: skipReason(engineProblem) },
     assert.deepEqual(await one.json(), created);
   });
 
-  describe('with docker-compose.yml', { skip: skipReason(composeProblem) }, () => {
+  describe('with docker-compose.yml', { skip: skipReason(composeProblem, 'the container tests') }, () => {
     let composePort = 0;
     let composeData = '';
     let composeEnv: Record<string, string> = {};

@@ -5,21 +5,24 @@
 //   CONTAINER_ENGINE=podman npm run test:container      (the engine defaults to docker)
 // Without a working engine and compose the suite is skipped, loudly; with CI=true it fails instead.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENGINE = process.env.CONTAINER_ENGINE ?? 'docker';
-const IN_CI = process.env.CI === 'true';
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-// The first build compiles better-sqlite3 (about 75-300 s on 2 cores); later builds hit the layer cache.
-const BUILD_TIMEOUT = 15 * MINUTE;
+import {
+  BUILD_TIMEOUT,
+  ENGINE,
+  MINUTE,
+  ROOT,
+  SECOND,
+  compose,
+  composeProblem,
+  engine,
+  freePort,
+  mustRun,
+  run,
+  skipReason,
+} from './engine.js';
 
 const COMPOSE_FILE = 'docker-compose.scale.yml';
 const PROJECT = `users-api-scale-${process.pid}-${Date.now().toString(36)}`;
@@ -27,88 +30,6 @@ const VOLUME = `${PROJECT}_pgdata`;
 const REPLICAS = ['api1', 'api2'];
 // Characters that would break a postgres:// URL if the password were put into one unencoded.
 const PASSWORD = `s/c@l:e%${randomBytes(8).toString('hex')}#?+=`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-// run (plus its `unset`), mustRun, composeCommand, unavailable, skipReason and freePort are copied from
-// container.spec.ts, which exports nothing (a spec file is run, not imported).
-
-/** Runs a command without a shell and resolves with its exit code and output (never rejects). */
-function run(
-  command: string,
-  args: string[],
-  options: { timeoutMs?: number; env?: Record<string, string>; unset?: string[] } = {},
-) {
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  for (const name of options.unset ?? []) delete env[name];
-  return new Promise<Result>((resolve) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd: ROOT,
-        env,
-        timeout: options.timeoutMs ?? MINUTE,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? '') });
-      },
-    );
-  });
-}
-
-/** Like run, but throws with the command's stderr when it fails. */
-async function mustRun(command: string, args: string[], options: Parameters<typeof run>[2] = {}) {
-  const result = await run(command, args, options);
-  if (result.code !== 0) {
-    const output = `${result.stderr}\n${result.stdout}`.trim().slice(-6000);
-    throw new Error(`\`${command} ${args.join(' ')}\` exited with ${result.code}:\n${output}`);
-  }
-  return result;
-}
-
-const engine = (args: string[], options?: Parameters<typeof run>[2]) => mustRun(ENGINE, args, options);
-
-/** The compose command for an engine: `podman-compose` for podman, `<engine> compose` otherwise. */
-function composeCommand(name: string): { command: string; args: string[] } {
-  return name === 'podman' ? { command: 'podman-compose', args: [] } : { command: name, args: ['compose'] };
-}
-
-const compose = composeCommand(ENGINE);
-
-/** Why a command cannot be used here, or null when it answers. */
-async function unavailable(command: string, args: string[]): Promise<string | null> {
-  const result = await run(command, args, { timeoutMs: 30 * SECOND });
-  if (result.code === 0) return null;
-  const why = result.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit code ${result.code}`;
-  return `\`${command} ${args.join(' ')}\` failed: ${why}`;
-}
-
-const engineProblem = await unavailable(ENGINE, ['info']);
-const composeProblem = engineProblem ?? (await unavailable(compose.command, [...compose.args, 'version']));
-
-/** In CI a missing engine is a failure; elsewhere the tests are skipped with the reason. */
-function skipReason(problem: string | null): string | false {
-  if (!problem || IN_CI) return false;
-  const reason = `container engine "${ENGINE}" or its compose is not usable (${problem}); set CONTAINER_ENGINE (e.g. podman) or start the engine`;
-  console.warn(`\n!!! SKIPPING the scale-out container tests: ${reason}\n`);
-  return reason;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 interface User {
   id: number;
@@ -120,7 +41,7 @@ interface User {
   updated_at: string;
 }
 
-describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: skipReason(composeProblem) }, () => {
+describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: skipReason(composeProblem, 'the scale-out container tests') }, () => {
   let base = '';
   let env: Record<string, string> = {};
   const created: User[] = [];
