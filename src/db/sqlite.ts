@@ -11,7 +11,8 @@ import { mapSqliteError } from './sqlite-errors.js';
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../migrations/sqlite', import.meta.url));
 
-type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'>;
+type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
+  Partial<Pick<Config, 'SQLITE_MMAP_SIZE_MB'>>;
 
 /** Opens (creating if needed) the SQLite file with the service's settings: WAL, busy timeout, synchronous. */
 export function openSqlite(filename: string, settings: SqliteSettings): BetterSqlite3.Database {
@@ -21,6 +22,7 @@ export function openSqlite(filename: string, settings: SqliteSettings): BetterSq
   // NORMAL in WAL mode: a committed transaction survives a crash of the process; FULL also of the machine.
   sqlite.pragma(`synchronous = ${settings.SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('foreign_keys = ON');
+  if (settings.SQLITE_MMAP_SIZE_MB) sqlite.pragma(`mmap_size = ${settings.SQLITE_MMAP_SIZE_MB * 1024 * 1024}`);
   return sqlite;
 }
 
