@@ -20,7 +20,6 @@ const db = new BetterSqlite3(FILE, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
-db.pragma(`mmap_size = ${256 * 1024 * 1024}`); // the service's default SQLITE_MMAP_SIZE_MB
 // The service's tables and indexes, for a standalone run; the harness gives it a file made by the real migrations.
 db.exec(`
   CREATE TABLE IF NOT EXISTS users (
