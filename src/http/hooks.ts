@@ -35,7 +35,7 @@ export class AccessLogController extends LogController {
 
   override requestCompleted(_error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     reply.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 1000) / 1000 },
       'request',
     );
   }
