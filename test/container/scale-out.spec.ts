@@ -23,6 +23,7 @@ import {
   run,
   skipReason,
 } from './engine.js';
+import type { User } from '../../src/users/users.schemas.js';
 
 const COMPOSE_FILE = 'docker-compose.scale.yml';
 const PROJECT = `users-api-scale-${process.pid}-${Date.now().toString(36)}`;
@@ -31,15 +32,6 @@ const REPLICAS = ['api1', 'api2'];
 // Characters that would break a postgres:// URL if the password were put into one unencoded.
 const PASSWORD = `s/c@l:e%${randomBytes(8).toString('hex')}#?+=`;
 
-interface User {
-  id: number;
-  first_name: string;
-  last_name: string;
-  age: number | null;
-  email: string;
-  created_at: string;
-  updated_at: string;
-}
 
 describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: skipReason(composeProblem, 'the scale-out container tests') }, () => {
   let base = '';

@@ -28,6 +28,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { TEST_DIALECTS, type TestDialect } from '../helpers/database.js';
+import type { User } from '../../src/users/users.schemas.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Run parameters
@@ -55,15 +56,6 @@ const DIALECTS = TEST_DIALECTS.filter((dialect) => requested.includes(dialect));
 // The resource
 // ---------------------------------------------------------------------------------------------------------
 
-interface User {
-  id: number;
-  first_name: string;
-  last_name: string;
-  age: number | null;
-  email: string;
-  created_at: string;
-  updated_at: string;
-}
 type UserInput = Pick<User, 'first_name' | 'last_name' | 'age' | 'email'>;
 
 const FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;

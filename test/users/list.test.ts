@@ -3,16 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { TEST_DIALECTS } from '../helpers/database.js';
 import { userInput } from '../helpers/factories.js';
-
-interface User {
-  id: number;
-  first_name: string;
-  last_name: string;
-  age: number | null;
-  email: string;
-  created_at: string;
-  updated_at: string;
-}
+import type { User } from '../../src/users/users.schemas.js';
 
 /** Parses an RFC 8288 Link header into rel → URL. */
 function parseLinks(header: string | undefined): Record<string, string> {
