@@ -61,6 +61,9 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly findByIdStatement;
   private readonly insertOnceTransaction;
   private readonly listTransaction;
+  private readonly deleteStatement;
+  private readonly conditionalDeleteStatement;
+  private readonly updateStatements = new Map<string, BetterSqlite3.Statement>();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(private readonly sqlite: BetterSqlite3.Database) {
@@ -69,6 +72,8 @@ export class SqliteUsersRepository implements UsersRepository {
        RETURNING ${COLUMNS}`,
     );
     this.findByIdStatement = sqlite.prepare(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
+    this.deleteStatement = sqlite.prepare('DELETE FROM users WHERE id = :id RETURNING id');
+    this.conditionalDeleteStatement = sqlite.prepare(`DELETE FROM users WHERE id = :id ${IF_MATCH} RETURNING id`);
     this.listTransaction = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
     this.insertOnceTransaction = sqlite.transaction((user: UserCreate, request: IdempotentRequest) =>
       this.createOnce(user, request),
@@ -118,12 +123,18 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
-    // One statement per set of fields sent (at most 15, times If-Match or not), prepared once.
+    // One statement per set of fields sent (at most 15, times If-Match or not), prepared once and found by
+    // a short key: the SQL text is built only the first time.
     const fields = USER_FIELDS.filter((field) => changes[field] !== undefined);
-    const assignments = [...fields.map((field) => `${field} = :${field}`), `updated_at = ${NEXT_UPDATED_AT}`].join(', ');
-    const statement = this.statement(
-      `UPDATE users SET ${assignments} WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING ${COLUMNS}`,
-    );
+    const key = `${fields.join(',')}${expected ? '?' : ''}`;
+    let statement = this.updateStatements.get(key);
+    if (!statement) {
+      const assignments = [...fields.map((field) => `${field} = :${field}`), `updated_at = ${NEXT_UPDATED_AT}`];
+      statement = this.sqlite.prepare(
+        `UPDATE users SET ${assignments.join(', ')} WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING ${COLUMNS}`,
+      );
+      this.updateStatements.set(key, statement);
+    }
     const params: Record<string, unknown> = { id };
     for (const field of fields) params[field] = changes[field];
     if (expected) params['expected'] = JSON.stringify(expected);
@@ -135,7 +146,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async delete(id: number, expected?: readonly string[]): Promise<boolean> {
-    const statement = this.statement(`DELETE FROM users WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING id`);
+    const statement = expected ? this.conditionalDeleteStatement : this.deleteStatement;
     try {
       return statement.all(expected ? { id, expected: JSON.stringify(expected) } : { id }).length > 0;
     } catch (error) {
