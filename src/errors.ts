@@ -73,10 +73,14 @@ export class ValidationError extends AppError {
   }
 }
 
-/** The database did not answer (down, locked beyond the busy timeout, read-only, full). Safe to retry later. */
+/**
+ * The database did not answer (down, locked beyond the busy timeout, read-only, full). Safe to retry later.
+ * `cause` keeps the driver's error for the server log; it never reaches the client.
+ */
 export class DatabaseUnavailableError extends AppError {
-  constructor(detail = 'The database is unavailable; try again shortly.') {
-    super(503, 'DATABASE_UNAVAILABLE', detail, undefined, { 'retry-after': '1' });
+  constructor(cause?: unknown) {
+    super(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly.', undefined, { 'retry-after': '1' });
+    if (cause !== undefined) this.cause = cause;
   }
 }
 

@@ -59,6 +59,6 @@ export function isPgUnavailable(error: unknown): boolean {
 export function mapPgError(error: unknown): unknown {
   // 23505 unique_violation: the only unique constraint a client can hit is the one on lower(email).
   if (pgErrorCode(error) === '23505') return new EmailTakenError();
-  if (isPgUnavailable(error)) return new DatabaseUnavailableError();
+  if (isPgUnavailable(error)) return new DatabaseUnavailableError(error);
   return error;
 }

@@ -77,9 +77,9 @@ export async function createPostgresDatabase(connectionString: string, settings:
     async ping() {
       try {
         await pool.query('SELECT 1');
-      } catch {
+      } catch (error) {
         // Whatever the reason (unreachable, shutting down, refusing this login), the database does not answer.
-        throw new DatabaseUnavailableError();
+        throw new DatabaseUnavailableError(error);
       }
     },
     async close() {

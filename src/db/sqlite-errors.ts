@@ -16,6 +16,6 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|NOMEM|PRO
 export function mapSqliteError(error: unknown): unknown {
   const code = sqliteErrorCode(error);
   if (code === 'SQLITE_CONSTRAINT_UNIQUE') return new EmailTakenError();
-  if (code && UNAVAILABLE.test(code)) return new DatabaseUnavailableError();
+  if (code && UNAVAILABLE.test(code)) return new DatabaseUnavailableError(error);
   return error;
 }

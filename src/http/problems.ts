@@ -97,6 +97,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
       request.log.error({ err: mappingError, cause: error }, 'error while mapping an error');
       appError = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
     }
+    // Not a bug of the service, but the operator needs to know why the database did not answer.
+    if (appError.status === 503) request.log.warn({ err: appError.cause ?? appError }, 'database unavailable');
     if (appError.status === 500) {
       const problem = { ...appError.toProblem(), request_id: String(request.id) };
       return reply.code(500).type(PROBLEM_TYPE).send(problem);

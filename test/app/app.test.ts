@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { buildApp } from '../../src/app.js';
 import { DatabaseUnavailableError } from '../../src/errors.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { TEST_DIALECTS } from '../helpers/database.js';
@@ -114,6 +115,29 @@ for (const dialect of TEST_DIALECTS) {
       const response = await t.request({ method: 'POST', url: '/users/', payload: userInput() });
       assert.equal(response.statusCode, 503);
       assert.equal(response.json().code, 'DATABASE_UNAVAILABLE');
+    });
+
+    it('logs why the database did not answer, at warn, and keeps it from the client', async () => {
+      const lines: string[] = [];
+      const app = await buildApp(t.config, {
+        database: t.database,
+        logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
+      });
+      try {
+        t.database.users.insert = async () => {
+          throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED 10.9.8.7:5432'));
+        };
+        const response = await app.inject({ method: 'POST', url: '/users/', payload: userInput(), headers: { 'x-request-id': 'why-503' } });
+        assert.equal(response.statusCode, 503);
+        assert.doesNotMatch(response.body, /ECONNREFUSED|10\.9\.8\.7/);
+        const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['level'] === 40);
+        assert.ok(warning, `no warn line in ${lines.join('')}`);
+        assert.equal(warning['msg'], 'database unavailable');
+        assert.equal(warning['request_id'], 'why-503');
+        assert.match(String((warning['err'] as { message?: string }).message), /ECONNREFUSED 10\.9\.8\.7:5432/);
+      } finally {
+        await app.close();
+      }
     });
 
     it('answers HEAD on the collection without a body', async () => {
