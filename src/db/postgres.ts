@@ -20,14 +20,19 @@ const CONNECTION_TIMEOUT_MS = 5000;
 
 type PostgresSettings = Pick<Config, 'DATABASE_POOL_SIZE'>;
 
-/** A pool of DATABASE_POOL_SIZE connections; it reconnects by itself when the server comes back. */
+/**
+ * A fixed pool of DATABASE_POOL_SIZE connections (see warmPostgresPool): idle connections are kept, not closed
+ * after 10 s as pg-pool does by default. It reconnects by itself when the server comes back.
+ */
 export function openPostgresPool(connectionString: string, settings: PostgresSettings): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: settings.DATABASE_POOL_SIZE,
+    min: settings.DATABASE_POOL_SIZE,
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-    // TCP keepalive finds idle connections whose server went away without a word.
+    // TCP keepalive finds idle connections whose server or route went away without a word (after ~1 min).
     keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
     application_name: 'users-api',
   });
   // An idle connection that fails (server restart, network cut) is dropped by the pool, which emits 'error':
@@ -61,11 +66,24 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
   }
 }
 
-/** Connects to PostgreSQL, applies pending migrations and returns its repositories. */
+/**
+ * Opens every connection of the pool now, while the database is known to answer, rather than during the first
+ * burst of requests. A burst then finds its connections ready (no connect, TLS or auth round trips, no DNS
+ * lookup of the host, which can stall for seconds: seen with podman's DNS right after a compose `up`), and
+ * since the pool keeps them, a quiet period does not close them again. A connection that cannot be opened now
+ * is opened on demand later; that is not a start-up failure.
+ */
+export async function warmPostgresPool(pool: pg.Pool, size: number): Promise<void> {
+  const clients = await Promise.allSettled(Array.from({ length: size }, () => pool.connect()));
+  for (const client of clients) if (client.status === 'fulfilled') client.value.release();
+}
+
+/** Connects to PostgreSQL, applies pending migrations, opens the pool's connections and returns its repositories. */
 export async function createPostgresDatabase(connectionString: string, settings: PostgresSettings): Promise<Database> {
   const pool = openPostgresPool(connectionString, settings);
   try {
     await migratePostgres(pool);
+    await warmPostgresPool(pool, settings.DATABASE_POOL_SIZE);
   } catch (error) {
     await pool.end();
     throw error;

@@ -259,6 +259,32 @@ describe('PostgreSQL migrations', { skip }, () => {
   });
 });
 
+describe('PostgreSQL connection pool', { skip }, () => {
+  it('opens DATABASE_POOL_SIZE connections at start-up and serves a burst on them, without opening more', async () => {
+    const { url, name, drop } = await createPostgresTestDatabase({ migrated: true });
+    const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    const backends = async () =>
+      (
+        await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'users-api' ORDER BY pid",
+          [name],
+        )
+      ).rows.map((row) => row.pid);
+    const database = await createPostgresDatabase(url, { DATABASE_POOL_SIZE: 4 });
+    try {
+      const opened = await backends();
+      assert.equal(opened.length, 4, 'every connection is open once the start-up is done');
+      await Promise.all(Array.from({ length: 24 }, () => database.ping()));
+      assert.deepEqual(await backends(), opened, 'the burst ran on the same four connections');
+    } finally {
+      await database.close();
+      await admin.end();
+      await drop();
+    }
+  });
+});
+
 describe('PostgreSQL Idempotency-Keys', { skip }, () => {
   it('forget a key once it expires, and sweep expired keys', async () => {
     const { url, drop } = await createPostgresTestDatabase({ migrated: true });
