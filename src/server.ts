@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDatabase } from './db/client.js';
+import { migrateDatabase } from './db/client.js';
 
 /** Starts one server process: builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT. */
 export async function startServer(config: Config): Promise<void> {
@@ -22,8 +22,7 @@ export async function startServer(config: Config): Promise<void> {
  * SIGTERM/SIGINT is passed to every worker, and this process exits once all have drained.
  */
 async function startPrimary(config: Config): Promise<void> {
-  const database = await createDatabase(config);
-  await database.close();
+  await migrateDatabase(config);
   let stopping = false;
   const fork = (index: number): Worker => {
     const env = config.INSTANCE_ID ? { INSTANCE_ID: `${config.INSTANCE_ID}.${index}` } : {};

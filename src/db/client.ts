@@ -10,3 +10,11 @@ export async function createDatabase(config: Config): Promise<Database> {
   const { createPostgresDatabase } = await import('./postgres.js');
   return createPostgresDatabase(target.connectionString, config);
 }
+
+/** Applies pending migrations and disconnects: for a process that serves nothing (the cluster primary, db:migrate). */
+export async function migrateDatabase(config: Config): Promise<Config['database']['dialect']> {
+  // One connection is all migrating needs; the pool of a serving process is opened in full.
+  const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
+  await database.close();
+  return database.dialect;
+}
