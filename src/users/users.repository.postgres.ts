@@ -285,7 +285,7 @@ export class PostgresUsersRepository implements UsersRepository {
     // The page is rendered to JSON by PostgreSQL (no JS objects per row), compact as SQLite renders it. One extra
     // row is fetched to know whether a next page exists; the last row of the page gives the keyset cursor.
     // The rows are rendered only after LIMIT, so a sort without an index does not render every match.
-    const [row] = await this.query<PageRow>(this.pool, 'users_list', {
+    const page = {
       text: `
         SELECT coalesce('[' || string_agg(row_to_json(rendered)::text, ',' ORDER BY page.rn)
                  FILTER (WHERE page.rn <= ${limit}) || ']', '[]') AS json,
@@ -306,7 +306,9 @@ export class PostgresUsersRepository implements UsersRepository {
                  ${wireTimestamp('page.created_at')} AS created_at, ${wireTimestamp('page.updated_at')} AS updated_at
         ) AS rendered`,
       values: parameters.values,
-    });
+    };
+    const planned = criteria.filters.q === undefined ? 'once' : 'each time';
+    const [row] = await this.query<PageRow>(this.pool, 'users_list', page, planned);
     const { json, fetched, last_value, last_id } = row!;
     const size = Math.min(fetched, criteria.limit);
     const hasMore = fetched > criteria.limit;
@@ -314,7 +316,7 @@ export class PostgresUsersRepository implements UsersRepository {
       hasMore && last_id !== null && last_value !== null ? { value: last_value, id: last_id } : null;
     let total: number | null = null;
     if (criteria.count) {
-      const [counted] = await this.query<{ n: number }>(this.pool, 'users_count', this.countStatement(criteria));
+      const [counted] = await this.query<{ n: number }>(this.pool, 'users_count', this.countStatement(criteria), planned);
       total = counted!.n;
     }
     return { json, size, hasMore, lastKey, total };
@@ -383,15 +385,22 @@ export class PostgresUsersRepository implements UsersRepository {
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
-  /** Runs a hand-written statement under a name derived from its text; maps driver errors to domain errors. */
+  /**
+   * Runs a hand-written statement under a name derived from its text; maps driver errors to domain errors.
+   * `planned: 'each time'` sends it unnamed instead, so PostgreSQL plans it for its actual values: a named
+   * statement may switch to a generic plan after five runs, and for `q` the generic plan walks the whole primary
+   * key when nothing matches (285 ms at 100 000 users) where the plan for the actual pattern reads the trigram
+   * indexes (0.05 ms). Planning costs ~0.3 ms.
+   */
   private async query<Row extends object>(
     executor: pg.Pool | pg.PoolClient,
     prefix: string,
     statement: { text: string; values: unknown[] },
+    planned: 'once' | 'each time' = 'once',
   ): Promise<Row[]> {
     try {
       const result = await executor.query<Row>({
-        name: statementName(prefix, statement.text),
+        name: planned === 'once' ? statementName(prefix, statement.text) : undefined,
         text: statement.text,
         values: statement.values,
         types: INT8_AS_NUMBER,
