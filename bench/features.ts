@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { copySqlite, seedSqlite } from './seed.js';
 import { cpuTimeMs, startServer } from './servers.js';
-import { runWrk } from './wrk.js';
+import { requireWrk, runWrk } from './wrk.js';
 
 const { values: flags } = parseArgs({
   options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
@@ -26,6 +26,7 @@ const variants: { name: string; env: Record<string, string>; headers?: string[] 
   { name: 'CORS_ORIGINS set (request with Origin)', env: { CORS_ORIGINS: 'https://app.example.com' }, headers: ['Origin: https://app.example.com'] },
 ];
 
+requireWrk();
 const directory = mkdtempSync(join(tmpdir(), 'users-api-features-'));
 try {
   const seeded = join(directory, 'seed.db');

@@ -10,7 +10,7 @@ import { fixed, machine, mb, ms, table, verdict } from './report.js';
 import { copySqlite, samplePostgres, sampleSqlite, seedPostgres, seedSqlite, type SeedResult } from './seed.js';
 import { measureProcess, memoryOf, startServer, type ServerProcess } from './servers.js';
 import { median, nextLink, timeSequential, trimmedMean, type Timed } from './timing.js';
-import { runWrk, type WrkResult } from './wrk.js';
+import { requireWrk, runWrk, type WrkResult } from './wrk.js';
 
 // `npm run bench [-- options]`: the service (dist/server.js, production settings) against a bare node:http +
 // better-sqlite3 baseline doing the same work, on fresh seeded databases, with wrk. See docs/PERFORMANCE.md.
@@ -93,6 +93,8 @@ for (const name of only ?? []) {
   }
 }
 const wanted = (part: Part) => (only ? only.has(part) : part === 'shapes' || part === 'scale' ? SCALE : true);
+// Every part but the list shapes and the start-up puts load on the servers with wrk.
+if (ALL.some((part) => part !== 'shapes' && part !== 'startup' && wanted(part))) requireWrk();
 
 // ---------------------------------------------------------------------------------------------------------------
 interface Scenario {

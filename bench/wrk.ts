@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface WrkOptions {
   /** Full URL: origin plus the path wrk requests when the script does not choose one. */
@@ -55,6 +55,15 @@ export function parseWrk(raw: string): WrkResult {
     socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
     raw,
   };
+}
+
+/** Stops the benchmark before it starts anything when wrk is not installed, saying how to install it. */
+export function requireWrk(): void {
+  const probe = spawnSync('wrk', ['--version'], { stdio: 'ignore' });
+  if (probe.error) {
+    console.error('The benchmark needs wrk, which is not installed: apt-get install -y wrk (Debian, Ubuntu), brew install wrk (macOS).');
+    process.exit(2);
+  }
 }
 
 /** Runs wrk once, bounded in time (killed 20 s after its own duration), and parses its report. */
