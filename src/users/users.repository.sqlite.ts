@@ -14,11 +14,12 @@ import type { User, UserCreate, UserUpdate } from './users.schemas.js';
 
 const USER_FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
 
-// A user as JSON, concatenated by SQLite (25% faster than json_object, same text as JSON.stringify): the
-// numbers and our own timestamps need no quoting, and json_quote escapes the client's strings.
-const JSON_USER = `'{"id":' || id || ',"first_name":' || json_quote(first_name) || ',"last_name":' ||
-  json_quote(last_name) || ',"age":' || coalesce(age, 'null') || ',"email":' || json_quote(email) ||
-  ',"created_at":"' || created_at || '","updated_at":"' || updated_at || '"}'`;
+// A page of users as one JSON array, rendered by SQLite (the same text as JSON.stringify of the rows, without
+// making JS objects of them). json_object writes each row into one growing buffer, where concatenating the fields
+// with `||` allocates a string per operator: measured side by side on SQLite 3.53, 97-129 µs per 100 rows against
+// 118-148 µs (an earlier machine had it the other way round: see docs/PERFORMANCE.md). An empty page is `[]`.
+const JSON_PAGE = `json_group_array(json_object('id', id, 'first_name', first_name, 'last_name', last_name, 'age', age,
+  'email', email, 'created_at', created_at, 'updated_at', updated_at))`;
 
 // The SQLite sort keys: as on every dialect, except age, which has its own column here (migration 0004).
 const SORT_KEYS = { ...SORT_EXPRESSIONS, age: 'age_key' };
@@ -299,7 +300,7 @@ export class SqliteUsersRepository implements UsersRepository {
    */
   private pageStatement(query: ListQuery): BetterSqlite3.Statement {
     return this.statement(`
-      SELECT '[' || coalesce(group_concat(${JSON_USER}, ','), '') || ']' AS json, count(*) AS size FROM (
+      SELECT ${JSON_PAGE} AS json, count(*) AS size FROM (
         ${query.rows(COLUMNS, ':limit', ':offset')}
       )`);
   }
