@@ -8,6 +8,7 @@ import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
 import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
+import { buildSharedSerializers } from './http/serializers.js';
 import { installValidators } from './http/validation.js';
 import type { Database } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
@@ -54,6 +55,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
     },
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildSerializer: buildSharedSerializers } },
   });
 
   const database = options.database ?? (await createDatabase(config));
