@@ -294,7 +294,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   /**
-   * The page as one JSON string rendered by SQLite: no JS object per row. group_concat takes the rows in
+   * The page as one JSON string rendered by SQLite: no JS object per row. json_group_array takes the rows in
    * the order the LIMITed subquery yields them (SQLite runs it as a co-routine, in ORDER BY order); an
    * ORDER BY inside the aggregate would sort the page a second time.
    */
