@@ -16,6 +16,7 @@ const HELP = `usage: npm run soak -- [options]
   --duration <s>     seconds of traffic, warm-up included (default 60, at most 3600)
   --warmup <s>       seconds before the start RSS is taken (default 5)
   --concurrency <n>  concurrent request loops, each on its own keep-alive connection (default 16)
+  --rate <n>         requests per second to sustain, over all loops (default 1500; 0: as fast as answered)
   --max-growth <%>   largest accepted RSS growth from the end of the warm-up to the end (default 20)
   --keep             keep the temporary directory (database, server log) even when the run passes`;
 
@@ -24,6 +25,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '16' },
+    rate: { type: 'string', default: '1500' },
     'max-growth': { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -46,6 +48,7 @@ const DURATION_S = numberFlag('duration', flags.duration, 1, 3600);
 const WARMUP_S = Math.min(numberFlag('warmup', flags.warmup, 0, 3600), DURATION_S / 2);
 const CONCURRENCY = Math.floor(numberFlag('concurrency', flags.concurrency, 1, 256));
 const MAX_GROWTH = numberFlag('max-growth', flags['max-growth'], 0, 1000);
+const RATE = numberFlag('rate', flags.rate, 0, 1_000_000);
 const REQUEST_TIMEOUT_MS = 10000;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -342,7 +345,8 @@ for (let waited = 0; ; waited += 50) {
 }
 
 console.log(
-  `users-api soak: ${DURATION_S} s of mixed traffic (warm-up ${WARMUP_S} s), ${CONCURRENCY} keep-alive loops, ` +
+  `users-api soak: ${DURATION_S} s of mixed traffic at ${RATE === 0 ? 'full speed' : `${int(RATE)} steps/s`} ` +
+    `(warm-up ${WARMUP_S} s), ${CONCURRENCY} keep-alive loops, ` +
     `server pid ${pid} on ${BASE}`,
 );
 const samples: { t: number; rss: number }[] = [];
@@ -359,10 +363,22 @@ const sampler = setInterval(() => {
   }
 }, 1000);
 
+// A sustained load, not a stress test: the loops share one schedule of RATE steps per second (a step is one
+// request, or two when a list follows its next link). A loop that falls behind catches up by at most 1 s of steps.
+let nextStepAt = 0;
+async function paced(): Promise<void> {
+  if (RATE === 0) return;
+  const now = elapsed();
+  nextStepAt = Math.max(nextStepAt + 1 / RATE, now - 1);
+  if (nextStepAt > now) await sleep((nextStepAt - now) * 1000);
+}
 const loops = Array.from({ length: CONCURRENCY }, (_, index) => new Loop(index));
 await Promise.all(
   loops.map(async (loop) => {
-    while (elapsed() < DURATION_S && serverAlive()) await loop.step();
+    while (elapsed() < DURATION_S && serverAlive()) {
+      await paced();
+      await loop.step();
+    }
   }),
 );
 clearInterval(sampler);
