@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/helpers/free-port.js';
 
 // `npm run soak [-- options]`: the built server (dist/server.js) with production settings on a fresh SQLite file,
 // under N seconds of mixed traffic from this process over loopback. Every response is checked against what the
@@ -87,17 +87,6 @@ setTimeout(() => {
   console.error(`soak: still running ${DURATION_S + 120} s after the start; giving up (logs in ${directory})`);
   process.exit(2);
 }, (DURATION_S + 120) * 1000).unref();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** VmRSS and VmHWM (peak) of the server, in bytes. */
 function memoryOf(pid: number): { rss: number; hwm: number } {

@@ -11,6 +11,7 @@ import { createPostgresDatabase, POSTGRES_MIGRATIONS } from '../../src/db/postgr
 import { isPgUnavailable, mapPgError } from '../../src/db/pg-errors.js';
 import { DatabaseUnavailableError, EmailTakenError, IdempotencyKeyReusedError } from '../../src/errors.js';
 import { createPostgresTestDatabase, POSTGRES_UNAVAILABLE, TEST_POSTGRES_URL } from '../helpers/database.js';
+import { freePort } from '../helpers/free-port.js';
 import { uniqueEmail, userInput } from '../helpers/factories.js';
 import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
 import type { UserCreate } from '../../src/users/users.schemas.js';
@@ -246,13 +247,7 @@ describe('PostgreSQL migrations', { skip }, () => {
   });
 
   it('fail the start-up with the driver error when the server is unreachable, without hanging', async () => {
-    const { port } = await new Promise<{ port: number }>((resolve) => {
-      // A port that was free a moment ago: nothing listens there.
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const address = server.address() as { port: number };
-        server.close(() => resolve(address));
-      });
-    });
+    const port = await freePort(); // nothing listens there
     await assert.rejects(createPostgresDatabase(`postgres://postgres@127.0.0.1:${port}/test`, { DATABASE_POOL_SIZE: 1 }), (error) =>
       isPgUnavailable(error),
     );
