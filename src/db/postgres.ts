@@ -24,7 +24,7 @@ type PostgresSettings = Pick<Config, 'DATABASE_POOL_SIZE'>;
  * A fixed pool of DATABASE_POOL_SIZE connections (see warmPostgresPool): idle connections are kept, not closed
  * after 10 s as pg-pool does by default. It reconnects by itself when the server comes back.
  */
-export function openPostgresPool(connectionString: string, settings: PostgresSettings): pg.Pool {
+function openPostgresPool(connectionString: string, settings: PostgresSettings): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: settings.DATABASE_POOL_SIZE,
@@ -46,7 +46,7 @@ export function openPostgresPool(connectionString: string, settings: PostgresSet
  * Applies the versioned migrations in migrations/postgres that are not applied yet. Instances starting
  * together take turns on an advisory lock, so each migration runs once; the others then find nothing to do.
  */
-export async function migratePostgres(pool: pg.Pool): Promise<void> {
+async function migratePostgres(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
@@ -73,7 +73,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
  * since the pool keeps them, a quiet period does not close them again. A connection that cannot be opened now
  * is opened on demand later; that is not a start-up failure.
  */
-export async function warmPostgresPool(pool: pg.Pool, size: number): Promise<void> {
+async function warmPostgresPool(pool: pg.Pool, size: number): Promise<void> {
   const clients = await Promise.allSettled(Array.from({ length: size }, () => pool.connect()));
   for (const client of clients) if (client.status === 'fulfilled') client.value.release();
 }
