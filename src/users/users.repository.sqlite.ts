@@ -260,34 +260,33 @@ export class SqliteUsersRepository implements UsersRepository {
       return all.length > 0 ? `WHERE ${all.join(' AND ')}` : '';
     };
     const comparison = criteria.descending ? '<' : '>';
-    let rows: ListQuery['rows'] = (columns, limit, offset) =>
-      `SELECT ${columns} FROM ${source} ${whereOf([])} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+    /** The matching rows in order from a position (extra WHERE clauses), limited as asked. */
+    const rowsFrom = (position: string[], columns: string, limit: string, offset: string) =>
+      `SELECT ${columns} FROM ${source} ${whereOf(position)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+    let position: string[] = [];
     if (after && sort === 'id') {
       params['after_id'] = after.id;
-      rows = (columns, limit, offset) =>
-        `SELECT ${columns} FROM ${source} ${whereOf([`${idColumn} ${comparison} :after_id`])}
-         ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+      position = [`${idColumn} ${comparison} :after_id`];
     } else if (after && sort === 'email') {
       // lower(email) is unique: no ties, so the position is a plain range on the unique index.
       params['after_value'] = after.value;
-      rows = (columns, limit, offset) =>
-        `SELECT ${columns} FROM ${source} ${whereOf([`${expression} ${comparison} :after_value`])}
-         ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-    } else if (after) {
+      position = [`${expression} ${comparison} :after_value`];
+    }
+    let rows: ListQuery['rows'] = (columns, limit, offset) => rowsFrom(position, columns, limit, offset);
+    if (after && sort !== 'id' && sort !== 'email') {
       // SQLite seeks a row value (key, id) > (?, ?) on the key alone and then walks every tie of the key
       // (~10,000 rows for one age at a million users). So: the rest of the ties, by id, then the next keys;
       // both arms are exact index seeks, and UNION ALL yields them in this order.
       params['after_value'] = after.value;
       params['after_id'] = after.id;
       params['fetch_arm'] = criteria.limit + 1;
+      const restOfTies = [`${expression} = :after_value`, `id ${comparison} :after_id`];
+      const nextKeys = [`${expression} ${comparison} :after_value`];
       rows = (columns, limit, offset) => `
         SELECT * FROM (
-          SELECT * FROM (SELECT ${columns} FROM ${source}
-            ${whereOf([`${expression} = :after_value`, `id ${comparison} :after_id`])}
-            ORDER BY ${orderBy} LIMIT :fetch_arm)
+          SELECT * FROM (${rowsFrom(restOfTies, columns, ':fetch_arm', '0')})
           UNION ALL
-          SELECT * FROM (SELECT ${columns} FROM ${source} ${whereOf([`${expression} ${comparison} :after_value`])}
-            ORDER BY ${orderBy} LIMIT :fetch_arm)
+          SELECT * FROM (${rowsFrom(nextKeys, columns, ':fetch_arm', '0')})
         ) LIMIT ${limit} OFFSET ${offset}`;
     }
     return { where: whereOf([]), source, params, expression, rows };
