@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../scripts/harness/cli.js';
 
 // `node --import tsx bench/cpuprofile.ts <file.cpuprofile> [--top 25]`: where the time of a V8 CPU profile
 // (node --cpu-prof, or `npm run bench -- --profile`) goes, by self time per function and per package.
@@ -15,12 +15,14 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
-if (positionals.length === 0) {
-  console.error('usage: node --import tsx bench/cpuprofile.ts <file.cpuprofile>... [--top n]');
-  process.exit(2);
-}
-const top = Number(values.top);
+const cli = parseCli({
+  usage: 'node --import tsx bench/cpuprofile.ts <file.cpuprofile>... [options]',
+  flags: { top: { type: 'string', value: '<n>', default: '25', description: 'rows per table' } },
+  positionals: true,
+});
+const { positionals } = cli;
+if (positionals.length === 0) cli.fail('no profile given');
+const top = cli.number('top', { min: 1, integer: true });
 
 /** The package (or "app: <file>", "node: <module>") a script URL belongs to. */
 function owner(url: string): string {

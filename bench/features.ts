@@ -5,16 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../scripts/harness/cli.js';
+import { cpuTimeMs } from '../scripts/harness/process-stats.js';
+import { startServer } from '../scripts/harness/server-process.js';
 import { copySqlite, seedSqlite } from './seed.js';
-import { cpuTimeMs, startServer } from './servers.js';
 import { requireWrk, runWrk } from './wrk.js';
 
-const { values: flags } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
+const cli = parseCli({
+  usage: 'npm run build && node --import tsx bench/features.ts [options]',
+  flags: {
+    duration: { type: 'string', value: '<s>', default: '5', description: 'seconds of measured load per configuration and round' },
+    rounds: { type: 'string', value: '<n>', default: '3', description: 'rounds; each runs every configuration once, in turn' },
+  },
 });
-const durationSec = Number(flags.duration);
-const rounds = Number(flags.rounds);
+const durationSec = cli.number('duration', { min: 1, integer: true });
+const rounds = cli.number('rounds', { min: 1, integer: true });
 const root = fileURLToPath(new URL('..', import.meta.url));
 const KEY = 'bench-key-0123456789abcdef';
 
@@ -37,12 +42,15 @@ try {
     for (const variant of variants) {
       const file = join(directory, `r${round}.db`);
       copySqlite(seeded, file);
-      const server = await startServer(
-        'service',
-        [join(root, 'dist/server.js')],
-        { LOG_LEVEL: 'info', NODE_ENV: 'production', DATABASE_URL: `file:${file}`, ...variant.env },
-        join(directory, 'service.log'),
-      );
+      // As bench/run.ts starts its servers: log file, 5 ms polls, 20 s to come up, SIGKILL 10 s after stop().
+      const server = await startServer({
+        name: 'service',
+        env: { LOG_LEVEL: 'info', NODE_ENV: 'production', DATABASE_URL: `file:${file}`, ...variant.env },
+        logFile: join(directory, 'service.log'),
+        pollMs: 5,
+        timeoutMs: 20000,
+        killAfterMs: 10000,
+      });
       try {
         const load = { url: server.url, script: join(root, 'bench/lua/get-by-id.lua'), args: [1, 1000, round], connections: 32, threads: 1, headers: variant.headers };
         await runWrk({ ...load, durationSec: 1 });

@@ -3,93 +3,73 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import ts from 'typescript';
+import { parseCli } from '../scripts/harness/cli.js';
+import { measureProcess, memoryOf } from '../scripts/harness/process-stats.js';
+import { SERVER_ENTRY, startServer, type ServerProcess } from '../scripts/harness/server-process.js';
 import { fixed, machine, mb, ms, table, verdict } from './report.js';
 import { copySqlite, samplePostgres, sampleSqlite, seedPostgres, seedSqlite, type SeedResult } from './seed.js';
-import { measureProcess, memoryOf, startServer, type ServerProcess } from './servers.js';
 import { median, nextLink, timeSequential, trimmedMean, type Timed } from './timing.js';
 import { requireWrk, runWrk, type WrkResult } from './wrk.js';
 
 // `npm run bench [-- options]`: the service (dist/server.js, production settings) against a bare node:http +
 // better-sqlite3 baseline doing the same work, on fresh seeded databases, with wrk. See docs/PERFORMANCE.md.
 
-const HELP = `usage: npm run bench -- [options]
-  --duration <s>   seconds per scenario and server in each round (default 5)
-  --rounds <n>     rounds; each round starts both servers afresh and runs every scenario A then B (default 3)
-  --users <n>      users seeded before the run (default 1000). At 100000 or more the scale checks run too:
-                   list shapes at server time (≤ 5 ms), GET by id against a 1000-user database
-  --db <sqlite|postgres>  the service's database (default sqlite). postgres: a fresh database per run on
-                   --pg-url (default postgres://postgres@127.0.0.1:5432/test); the baseline stays on SQLite
-  --only <list>    comma-separated subset of: get,list,post,patch,mix,shapes,scale,startup
-  --connections <n> wrk connections (default 32)   --threads <n> wrk threads (default 1)
-  --warmup <s>     seconds of mixed load on each fresh server before it is measured (default 2)
-  --samples <n>    sequential requests per list shape (default 50)
-  --profile        run the service with --cpu-prof (profiles in the run directory; implies --keep)
-  --keep           keep the run directory (databases, logs) under .bench/`;
-
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
-const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js');
 const ALL = ['get', 'list', 'post', 'patch', 'mix', 'shapes', 'scale', 'startup'] as const;
 type Part = (typeof ALL)[number];
 type Side = 'service' | 'baseline';
 
-const { values: flags } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    users: { type: 'string', default: '1000' },
-    db: { type: 'string', default: 'sqlite' },
-    only: { type: 'string' },
-    connections: { type: 'string', default: '32' },
-    threads: { type: 'string', default: '1' },
-    warmup: { type: 'string', default: '2' },
-    samples: { type: 'string', default: '50' },
-    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
-    profile: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const cli = parseCli({
+  usage: 'npm run bench -- [options]',
+  flags: {
+    duration: { type: 'string', value: '<s>', default: '5', description: 'seconds per scenario and server in each round' },
+    rounds: { type: 'string', value: '<n>', default: '3', description: 'rounds; each round starts both servers afresh and runs every scenario A then B' },
+    users: {
+      type: 'string',
+      value: '<n>',
+      default: '1000',
+      description: 'users seeded before the run\nat 100000 or more the scale checks run too: list shapes at server time (≤ 5 ms),\nGET by id against a 1000-user database',
+    },
+    db: {
+      type: 'string',
+      value: '<sqlite|postgres>',
+      default: 'sqlite',
+      description: "the service's database\npostgres: a fresh database per run on --pg-url; the baseline stays on SQLite",
+    },
+    'pg-url': { type: 'string', value: '<url>', default: 'postgres://postgres@127.0.0.1:5432/test', description: 'the PostgreSQL server --db postgres creates its databases on' },
+    only: { type: 'string', value: '<list>', description: `comma-separated subset of: ${ALL.join(',')}` },
+    connections: { type: 'string', value: '<n>', default: '32', description: 'wrk connections' },
+    threads: { type: 'string', value: '<n>', default: '1', description: 'wrk threads' },
+    warmup: { type: 'string', value: '<s>', default: '2', description: 'seconds of mixed load on each fresh server before it is measured' },
+    samples: { type: 'string', value: '<n>', default: '50', description: 'sequential requests per list shape' },
+    profile: { type: 'boolean', description: 'run the service with --cpu-prof (profiles in the run directory; implies --keep)' },
+    keep: { type: 'boolean', description: 'keep the run directory (databases, logs) under .bench/' },
   },
-  strict: true,
 });
-if (flags.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-
-function positive(name: string, text: string, min = 1): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer ≥ ${min}\n\n${HELP}`);
-    process.exit(2);
-  }
-  return n;
-}
+const { flags } = cli;
+const count = (name: Parameters<typeof cli.number>[0], min = 1) => cli.number(name, { min, integer: true });
 const options = {
-  duration: positive('duration', flags.duration),
-  rounds: positive('rounds', flags.rounds),
-  users: positive('users', flags.users),
-  connections: positive('connections', flags.connections),
-  threads: positive('threads', flags.threads),
-  warmup: positive('warmup', flags.warmup, 0),
-  samples: positive('samples', flags.samples),
+  duration: count('duration'),
+  rounds: count('rounds'),
+  users: count('users'),
+  connections: count('connections'),
+  threads: count('threads'),
+  warmup: count('warmup', 0),
+  samples: count('samples'),
   db: flags.db,
   pgUrl: flags['pg-url'],
   profile: flags.profile,
   keep: flags.keep || flags.profile,
 };
-if (options.db !== 'sqlite' && options.db !== 'postgres') {
-  console.error(`--db must be sqlite or postgres\n\n${HELP}`);
-  process.exit(2);
-}
+if (options.db !== 'sqlite' && options.db !== 'postgres') cli.fail('--db must be sqlite or postgres');
 const SCALE = options.users >= 100000;
 const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : undefined;
 for (const name of only ?? []) {
   if (!(ALL as readonly string[]).includes(name)) {
-    console.error(`--only: unknown part "${name}"; one of ${ALL.join(', ')}`);
-    process.exit(2);
+    cli.fail(`--only: unknown part "${name}"; one of ${ALL.join(', ')}`);
   }
 }
 const wanted = (part: Part) => (only ? only.has(part) : part === 'shapes' || part === 'scale' ? SCALE : true);
@@ -141,7 +121,8 @@ function buildBaseline(): string {
 
 interface Target {
   label: string;
-  args: string[];
+  entry: string;
+  nodeArgs: string[];
   env: Record<string, string>;
   seed: SeedResult;
 }
@@ -168,8 +149,7 @@ async function createPgDatabase(suffix: string): Promise<string> {
   return url.toString();
 }
 
-const serviceArgs = (tag: string) =>
-  options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, `prof-${tag}`)}`, SERVICE_ENTRY] : [SERVICE_ENTRY];
+const serviceNodeArgs = (tag: string) => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, `prof-${tag}`)}`] : []);
 const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info' };
 
 /** A seeded database for the service with `users` rows (schema from the real migrations). */
@@ -177,14 +157,14 @@ async function serviceTarget(users: number, tag: string): Promise<Target> {
   if (options.db === 'sqlite') {
     const file = join(runDir, `service-${tag}.db`);
     const seed = seedSqlite(file, users);
-    return { label: `service (${users} users)`, args: serviceArgs(tag), env: { ...SERVICE_ENV, DATABASE_URL: `file:${file}` }, seed };
+    return { label: `service (${users} users)`, entry: SERVER_ENTRY, nodeArgs: serviceNodeArgs(tag), env: { ...SERVICE_ENV, DATABASE_URL: `file:${file}` }, seed };
   }
   const url = await createPgDatabase(tag);
   // The schema comes from the service's own migrations: start it once on the empty database.
-  const migrating = await startServer('service (migrating)', [SERVICE_ENTRY], { ...SERVICE_ENV, DATABASE_URL: url }, join(runDir, `service-${tag}-migrate.log`));
+  const migrating = await launch('service (migrating)', { entry: SERVER_ENTRY, nodeArgs: [], env: { ...SERVICE_ENV, DATABASE_URL: url } }, join(runDir, `service-${tag}-migrate.log`));
   await migrating.stop();
   const seed = await seedPostgres(url, users);
-  return { label: `service (${users} users, PostgreSQL)`, args: serviceArgs(tag), env: { ...SERVICE_ENV, DATABASE_URL: url }, seed };
+  return { label: `service (${users} users, PostgreSQL)`, entry: SERVER_ENTRY, nodeArgs: serviceNodeArgs(tag), env: { ...SERVICE_ENV, DATABASE_URL: url }, seed };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -198,8 +178,20 @@ const startups: Record<string, number[]> = {};
 const hwm: Record<Side, number[]> = { service: [], baseline: [] };
 let logCounter = 0;
 
-async function start(side: string, target: Target, startupKey: string): Promise<ServerProcess> {
-  const server = await startServer(side, target.args, target.env, join(runDir, `${side.replace(/\W+/g, '-')}-${++logCounter}.log`));
+/** A server of the run; its access log (a file of its own) gives the server times. */
+type Running = ServerProcess & { logFile: string };
+
+/**
+ * Every server of the run starts this way: output to a log file (written by the server itself, not through this
+ * process), /healthcheck polled every 5 ms so that startupMs is precise, 20 s to come up, SIGKILL 10 s after stop().
+ */
+async function launch(name: string, target: Pick<Target, 'entry' | 'nodeArgs' | 'env'>, logFile: string): Promise<Running> {
+  const server = await startServer({ name, entry: target.entry, nodeArgs: target.nodeArgs, env: target.env, logFile, pollMs: 5, timeoutMs: 20000, killAfterMs: 10000 });
+  return Object.assign(server, { logFile });
+}
+
+async function start(side: string, target: Target, startupKey: string): Promise<Running> {
+  const server = await launch(side, target, join(runDir, `${side.replace(/\W+/g, '-')}-${++logCounter}.log`));
   (startups[startupKey] ??= []).push(server.startupMs);
   return server;
 }
@@ -226,7 +218,7 @@ const describe = (r: WrkResult) =>
 async function loadSuite(service: Target, baseline: Target, scenarios: Scenario[]): Promise<Map<Part, Record<Side, Sample[]>>> {
   const results = new Map<Part, Record<Side, Sample[]>>(scenarios.map((s) => [s.key, { service: [], baseline: [] }]));
   for (let round = 1; round <= options.rounds; round++) {
-    const servers: Record<Side, ServerProcess> = {
+    const servers: Record<Side, Running> = {
       service: await start('service', service, service.label),
       baseline: await start('baseline', baseline, baseline.label),
     };
@@ -341,7 +333,7 @@ function listShapes(sample: Record<string, unknown>, users: number): Shape[] {
 }
 
 /** The list shapes at server time, one request at a time; deep pages follow Link rel="next" from near the end. */
-async function shapeChecks(server: ServerProcess, sample: Record<string, unknown>, users: number): Promise<string[][]> {
+async function shapeChecks(server: Running, sample: Record<string, unknown>, users: number): Promise<string[][]> {
   const rows: string[][] = [];
   const record = (shape: Shape, t: Timed, note = '') => {
     const total = t.headers.get('x-total-count');
@@ -410,7 +402,8 @@ async function main(): Promise<void> {
   }
   const baseline: Target = {
     label: `baseline (${options.users} users, SQLite)`,
-    args: [baselineFile],
+    entry: baselineFile,
+    nodeArgs: [],
     env: { NODE_ENV: 'production', BASELINE_DB: baselineDb },
     seed: baselineSeed,
   };

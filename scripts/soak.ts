@@ -1,59 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { freePort } from '../test/helpers/free-port.js';
+import { parseCli } from './harness/cli.js';
+import { memoryOf } from './harness/process-stats.js';
+import { SERVER_ENTRY, startServer } from './harness/server-process.js';
 
 // `npm run soak [-- options]`: the built server (dist/server.js) with production settings on a fresh SQLite file,
 // under N seconds of mixed traffic from this process over loopback. Every response is checked against what the
 // traffic model expects; the server's RSS is sampled every second. Exits 1 when there is any error or the RSS
 // grew by more than the limit between the end of the warm-up and the end of the run. See docs/RELIABILITY.md.
 
-const HELP = `usage: npm run soak -- [options]
-  --duration <s>     seconds of traffic, warm-up included (default 60, at most 3600)
-  --warmup <s>       seconds before the start RSS is taken (default 5)
-  --concurrency <n>  concurrent request loops, each on its own keep-alive connection (default 16)
-  --rate <n>         requests per second to sustain, over all loops (default 1500; 0: as fast as answered)
-  --max-growth <%>   largest accepted RSS growth from the end of the warm-up to the end (default 20)
-  --keep             keep the temporary directory (database, server log) even when the run passes`;
-
-const { values: flags } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '60' },
-    warmup: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '16' },
-    rate: { type: 'string', default: '1500' },
-    'max-growth': { type: 'string', default: '20' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+const cli = parseCli({
+  usage: 'npm run soak -- [options]',
+  name: 'soak',
+  usageExitCode: 64,
+  flags: {
+    duration: { type: 'string', value: '<s>', default: '60', description: 'seconds of traffic, warm-up included, at most 3600' },
+    warmup: { type: 'string', value: '<s>', default: '5', description: 'seconds before the start RSS is taken' },
+    concurrency: { type: 'string', value: '<n>', default: '16', description: 'concurrent request loops, each on its own keep-alive connection' },
+    rate: { type: 'string', value: '<n>', default: '1500', description: 'requests per second to sustain, over all loops; 0: as fast as answered' },
+    'max-growth': { type: 'string', value: '<%>', default: '20', description: 'largest accepted RSS growth from the end of the warm-up to the end' },
+    keep: { type: 'boolean', description: 'keep the temporary directory (database, server log) even when the run passes' },
   },
-  strict: true,
 });
-if (flags.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-function numberFlag(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    console.error(`soak: --${name} must be a number from ${min} to ${max}\n\n${HELP}`);
-    process.exit(64);
-  }
-  return value;
-}
-const DURATION_S = numberFlag('duration', flags.duration, 1, 3600);
-const WARMUP_S = Math.min(numberFlag('warmup', flags.warmup, 0, 3600), DURATION_S / 2);
-const CONCURRENCY = Math.floor(numberFlag('concurrency', flags.concurrency, 1, 256));
-const MAX_GROWTH = numberFlag('max-growth', flags['max-growth'], 0, 1000);
-const RATE = numberFlag('rate', flags.rate, 0, 1_000_000);
+const { flags } = cli;
+const DURATION_S = cli.number('duration', { min: 1, max: 3600 });
+const WARMUP_S = Math.min(cli.number('warmup', { min: 0, max: 3600 }), DURATION_S / 2);
+const CONCURRENCY = Math.floor(cli.number('concurrency', { min: 1, max: 256 }));
+const MAX_GROWTH = cli.number('max-growth', { min: 0, max: 1000 });
+const RATE = cli.number('rate', { min: 0, max: 1_000_000 });
 const REQUEST_TIMEOUT_MS = 10000;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVER = join(ROOT, 'dist', 'server.js');
-if (!existsSync(SERVER)) {
+if (!existsSync(SERVER_ENTRY)) {
   console.error('soak: dist/server.js is missing; run `npm run build` (npm run soak does)');
   process.exit(1);
 }
@@ -64,20 +43,15 @@ const int = (n: number) => Math.round(n).toLocaleString('en');
 const random = (n: number) => Math.floor(Math.random() * n);
 
 // ---------------------------------------------------------------------------------------------------------------
-// The server: a child process on a loopback port, its output in a log file; killed whatever happens to us.
+// The server: a child process on a loopback port, its output in a log file; killed whatever happens to us (the
+// harness kills it when this process exits).
 
 const directory = mkdtempSync(join(tmpdir(), 'users-api-soak-'));
 const logFile = join(directory, 'server.log');
 const databaseFile = join(directory, 'soak.db');
-const servers: ChildProcess[] = [];
-const serverAlive = () => servers.some((child) => child.exitCode === null && child.signalCode === null);
-process.on('exit', () => {
-  for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     console.error(`soak: ${signal}; stopping the server`);
-    for (const child of servers) child.kill('SIGKILL');
     if (!flags.keep) rmSync(directory, { recursive: true, force: true });
     process.exit(130);
   });
@@ -88,18 +62,26 @@ setTimeout(() => {
   process.exit(2);
 }, (DURATION_S + 120) * 1000).unref();
 
-/** VmRSS and VmHWM (peak) of the server, in bytes. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
-}
+const loadAtStart = loadavg();
+const server = await startServer({
+  name: 'soak: the server',
+  // Production settings: the defaults of src/config.ts, access log at info, loopback only.
+  env: { LOG_LEVEL: 'info', DATABASE_URL: `file:${databaseFile}` },
+  logFile,
+  timeoutMs: 20000,
+  pollMs: 50,
+  killAfterMs: 15000, // the graceful stop at the end gets 15 s
+}).catch((error: Error) => {
+  console.error(error.message);
+  return process.exit(1);
+});
+const pid = server.pid;
+const serverAlive = () => server.child.exitCode === null && server.child.signalCode === null;
 
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP: one keep-alive agent, one socket per loop.
 
-const port = await freePort();
-const BASE = `http://127.0.0.1:${port}`;
+const BASE = server.url;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
 
 interface Answer {
@@ -305,34 +287,6 @@ class Loop {
 // ---------------------------------------------------------------------------------------------------------------
 // The run.
 
-const loadAtStart = loadavg();
-const fd = openSync(logFile, 'a');
-const child = spawn(process.execPath, [SERVER], {
-  cwd: ROOT,
-  // Production settings: the defaults of src/config.ts, access log at info, loopback only.
-  env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', DATABASE_URL: `file:${databaseFile}`, HOST: '127.0.0.1', PORT: String(port) },
-  stdio: ['ignore', fd, fd],
-});
-closeSync(fd);
-servers.push(child);
-const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-  child.once('exit', (code, signal) => resolve({ code, signal })),
-);
-const pid = child.pid!;
-
-for (let waited = 0; ; waited += 50) {
-  if (!serverAlive() || waited > 20000) {
-    console.error(`soak: the server did not become healthy:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    process.exit(1);
-  }
-  try {
-    if ((await send('GET', '/healthcheck')).status === 200) break;
-  } catch {
-    // not listening yet
-  }
-  await sleep(50);
-}
-
 console.log(
   `users-api soak: ${DURATION_S} s of mixed traffic at ${RATE === 0 ? 'full speed' : `${int(RATE)} steps/s`} ` +
     `(warm-up ${WARMUP_S} s), ${CONCURRENCY} keep-alive loops, ` +
@@ -372,7 +326,7 @@ await Promise.all(
 );
 clearInterval(sampler);
 const trafficSeconds = elapsed();
-if (!serverAlive()) error('server exited during the run', JSON.stringify(await exited));
+if (!serverAlive()) error('server exited during the run', JSON.stringify(await server.exited));
 const end = serverAlive() ? memoryOf(pid) : { rss: 0, hwm: 0 };
 startRss ??= samples[0]?.rss ?? 0;
 const peakRss = Math.max(end.rss, ...samples.map((sample) => sample.rss));
@@ -409,10 +363,7 @@ agent.destroy();
 let shutdown = 'not running';
 if (serverAlive()) {
   const stopping = performance.now();
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-  const exit = await exited;
-  clearTimeout(timer);
+  const exit = await server.stop('SIGTERM');
   shutdown = `SIGTERM -> exit ${exit.code ?? exit.signal} in ${(performance.now() - stopping).toFixed(0)} ms`;
   if (exit.code !== 0) error('shutdown', shutdown);
 }

@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
-import type { Database } from '../users/users.repository.js';
+import type { Database } from './database.js';
 import { createSqliteDatabase } from './sqlite.js';
 
 /** Connects to the configured database (SQLite by default, PostgreSQL for a postgres:// URL) and applies pending migrations. */
 export async function createDatabase(config: Config): Promise<Database> {
   const target = config.database;
   if (target.dialect === 'sqlite') return createSqliteDatabase(target.filename, config);
-  // Loaded only when used: pg and its Drizzle driver add ~0.1 s to every start-up on SQLite otherwise.
+  // Loaded only when used: pg is not part of a start-up on SQLite.
   const { createPostgresDatabase } = await import('./postgres.js');
   return createPostgresDatabase(target.connectionString, config);
 }

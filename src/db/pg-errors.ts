@@ -1,7 +1,7 @@
 import { DatabaseError } from 'pg';
-import { DatabaseUnavailableError, EmailTakenError } from '../errors.js';
+import type { DatabaseFault } from './database.js';
 
-/** The errors of an error: itself, its causes (Drizzle wraps driver errors) and the members of an AggregateError. */
+/** The errors of an error: itself, its causes and the members of an AggregateError (pg's connection errors). */
 function* chain(error: unknown): Generator<Error> {
   for (let current = error; current instanceof Error; current = current.cause) {
     yield current;
@@ -9,7 +9,7 @@ function* chain(error: unknown): Generator<Error> {
   }
 }
 
-/** The SQLSTATE of an error sent by the PostgreSQL server, directly or wrapped by Drizzle. */
+/** The SQLSTATE of an error sent by the PostgreSQL server. */
 export function pgErrorCode(error: unknown): string | undefined {
   for (const current of chain(error)) if (current instanceof DatabaseError) return current.code;
   return undefined;
@@ -55,10 +55,10 @@ export function isPgUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Maps a driver error to a domain error; anything unknown is returned as is (and becomes a generic 500). */
-export function mapPgError(error: unknown): unknown {
-  // 23505 unique_violation: the only unique constraint a client can hit is the one on lower(email).
-  if (pgErrorCode(error) === '23505') return new EmailTakenError();
-  if (isPgUnavailable(error)) return new DatabaseUnavailableError(error);
-  return error;
+/** What a driver error means for the request; undefined for anything else. */
+export function pgFaultOf(error: unknown): DatabaseFault | undefined {
+  // 23505 unique_violation.
+  if (pgErrorCode(error) === '23505') return 'unique-violation';
+  if (isPgUnavailable(error)) return 'unavailable';
+  return undefined;
 }

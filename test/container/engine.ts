@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export { freePort } from '../helpers/free-port.js';
+export { freePort } from '../../scripts/harness/free-port.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ENGINE = process.env.CONTAINER_ENGINE ?? 'docker';

@@ -1,63 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.js';
+import { startServer as startProcess, type ServerProcess } from '../../scripts/harness/server-process.js';
 import { OpenApiResponseChecker } from './openapi.js';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+export { ROOT } from '../../scripts/harness/server-process.js';
+export type { ServerProcess };
 
-export interface ServerProcess {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
-  output(): string;
-  /** Resolves with the exit code (or signal) once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts the built server (dist/server.js) as a real process on a free port and waits until it is healthy. */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 15000): Promise<ServerProcess> {
-  const port = env['PORT'] ? Number(env['PORT']) : await freePort();
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const server: ServerProcess = {
-    url,
-    port,
-    child,
-    output: () => output,
-    exited,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-  const deadline = Date.now() + timeoutMs;
-  let exitedEarly = false;
-  void exited.then(() => (exitedEarly = true));
-  while (Date.now() < deadline && !exitedEarly) {
-    try {
-      const response = await fetch(`${url}/healthcheck`);
-      if (response.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  await server.stop('SIGKILL');
-  throw new Error(`server did not become healthy:\n${output}`);
+/**
+ * Starts the built server (dist/server.js) as a real process on a free port (or env.PORT) and waits until it is
+ * healthy; its output is kept in memory. LOG_LEVEL is warn unless `env` says otherwise: no access log in tests.
+ */
+export function startServer(env: Record<string, string> = {}, timeoutMs = 15000): Promise<ServerProcess> {
+  const { PORT, ...rest } = env;
+  return startProcess({ env: { LOG_LEVEL: 'warn', ...rest }, timeoutMs, pollMs: 50, ...(PORT ? { port: Number(PORT) } : {}) });
 }
 
 const checkers = new Map<string, Promise<OpenApiResponseChecker>>();
