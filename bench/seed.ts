@@ -1,11 +1,8 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import pg from 'pg';
-import { SQLITE_MIGRATIONS, migrateSqlite, openSqlite } from '../src/db/sqlite.js';
+import { readMigrations } from '../src/db/migrations.js';
+import { migrateSqlite, openSqlite } from '../src/db/sqlite.js';
 
 // Seed data for the benchmark: written straight into the database in SQL (a million rows in seconds), into a
 // schema made by the real migrations so the indexes, triggers and derived tables are the production ones.
@@ -91,24 +88,6 @@ type SchemaObject = { type: string; name: string; sql: string };
 const schemaOf = (sqlite: BetterSqlite3.Database) =>
   sqlite.prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name`).all() as SchemaObject[];
 
-/** Applies only the first migration (the one creating the users table), from a copy of its journal entry. */
-function migrateFirstOnly(sqlite: BetterSqlite3.Database): void {
-  const journal = JSON.parse(readFileSync(join(SQLITE_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
-    entries: { tag: string }[];
-  };
-  const first = journal.entries[0];
-  if (!first) throw new Error('no SQLite migrations');
-  const folder = mkdtempSync(join(tmpdir(), 'users-bench-migrations-'));
-  try {
-    mkdirSync(join(folder, 'meta'));
-    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: [first] }));
-    copyFileSync(join(SQLITE_MIGRATIONS, `${first.tag}.sql`), join(folder, `${first.tag}.sql`));
-    migrate(drizzle({ client: sqlite }), { migrationsFolder: folder });
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
-
 /**
  * Creates a SQLite database with the real migrations and seeds `count` users in big transactions, the way a
  * production database that predates the later migrations would be upgraded: the first migration (the users table
@@ -121,7 +100,7 @@ export function seedSqlite(filename: string, count: number): SeedResult {
   const sqlite = openSqlite(filename, SETTINGS);
   sqlite.pragma('cache_size = -262144');
   sqlite.pragma('synchronous = OFF'); // the seeding connection only; the servers open the file with their own settings
-  migrateFirstOnly(sqlite);
+  migrateSqlite(sqlite, readMigrations('sqlite').slice(0, 1));
   const indexes = sqlite
     .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL`)
     .all() as { name: string; sql: string }[];

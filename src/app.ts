@@ -10,9 +10,10 @@ import { AccessLogController, installRequestHooks, requestIdOf } from './http/ho
 import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
 import { buildSharedSerializers } from './http/serializers.js';
 import { installValidators } from './http/validation.js';
-import type { Database } from './users/users.repository.js';
+import type { Database } from './db/database.js';
+import { createUsersRepository, type UsersRepository } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
-import { UserBaseSchema, UserCreateSchema, UserSchema, UserUpdateSchema } from './users/users.schemas.js';
+import { PATTERN_MESSAGES, userModel, type UserModel } from './users/users.schemas.js';
 import { UsersService } from './users/users.service.js';
 
 export interface BuildAppOptions {
@@ -20,6 +21,10 @@ export interface BuildAppOptions {
   database?: Database;
   /** Overrides the pino logger options (tests pass false). */
   logger?: FastifyServerOptions['logger'];
+  /** The users model (tests derive one with an extra field); by default the declaration of users.fields.ts. */
+  userModel?: UserModel;
+  /** A users repository to serve from (tests inject faults into one); by default one built on the database. */
+  users?: UsersRepository;
 }
 
 /** Builds the application without listening: plugins, validation, error handling and routes. */
@@ -64,14 +69,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // JSON is the only body the API takes: anything else, text/plain included, is 415.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
-  installProblemHandlers(app);
+  installProblemHandlers(app, PATTERN_MESSAGES);
   installRequestHooks(app, config.INSTANCE_ID);
 
   // Shared schemas become the OpenAPI components, named as in the seed.
-  app.addSchema({ $id: 'UserBase', ...UserBaseSchema });
-  app.addSchema({ $id: 'UserCreate', ...UserCreateSchema });
-  app.addSchema({ $id: 'UserUpdate', ...UserUpdateSchema });
-  app.addSchema({ $id: 'User', ...UserSchema });
+  const model = options.userModel ?? userModel;
+  for (const name of ['UserBase', 'UserCreate', 'UserUpdate', 'User'] as const) app.addSchema({ $id: name, ...model.schemas[name] });
   app.addSchema({ $id: 'Problem', ...ProblemSchema });
 
   await app.register(swagger, {
@@ -110,7 +113,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys);
     if (config.RATE_LIMIT > 0) await limitRate(scope, config.RATE_LIMIT);
     await scope.register(usersRoutes, {
-      users: new UsersService(database.users),
+      users: new UsersService(options.users ?? (await createUsersRepository(database, model)), model),
+      model,
       secured: config.apiKeys.length > 0,
       rateLimited: config.RATE_LIMIT > 0,
     });

@@ -1,13 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
-import { PostgresUsersRepository } from '../users/users.repository.postgres.js';
-import type { Database } from '../users/users.repository.js';
-
-export const POSTGRES_MIGRATIONS = fileURLToPath(new URL('../../migrations/postgres', import.meta.url));
+import type { PostgresDatabase } from './database.js';
+import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration, type Migration } from './migrations.js';
+import { pgFaultOf } from './pg-errors.js';
 
 /** Any fixed number, the same in every instance: the session lock that serializes migrations ('users' in ASCII). */
 const MIGRATION_LOCK_ID = 0x7573657273;
@@ -30,7 +26,7 @@ function openPostgresPool(connectionString: string, settings: PostgresSettings):
     max: settings.DATABASE_POOL_SIZE,
     min: settings.DATABASE_POOL_SIZE,
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-    // TCP keepalive finds idle connections whose server or route went away without a word (after ~1 min).
+    // TCP keepalive finds idle connections whose server or route went away without a word.
     keepAlive: true,
     keepAliveInitialDelayMillis: 30_000,
     application_name: 'users-api',
@@ -43,17 +39,40 @@ function openPostgresPool(connectionString: string, settings: PostgresSettings):
 }
 
 /**
- * Applies the versioned migrations in migrations/postgres that are not applied yet. Instances starting
- * together take turns on an advisory lock, so each migration runs once; the others then find nothing to do.
+ * Applies the migrations of migrations/postgres that are not applied yet, each in its own transaction.
+ * Instances starting together take turns on an advisory lock, so each migration runs once.
  */
-async function migratePostgres(pool: pg.Pool): Promise<void> {
+export async function migratePostgres(pool: pg.Pool, migrations: Migration[] = readMigrations('postgres')): Promise<void> {
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
     // A session lock, held on this connection only: released below, or by the server if the process dies.
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     try {
-      await migrate(drizzle({ client }), { migrationsFolder: POSTGRES_MIGRATIONS });
+      await client.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        checksum text,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      await adoptDrizzleJournal(client, migrations);
+      const { rows } = await client.query<AppliedMigration>(`SELECT version, checksum FROM ${MIGRATIONS_TABLE}`);
+      for (const migration of pendingMigrations(migrations, rows)) {
+        await client.query('BEGIN');
+        try {
+          // No parameters: the simple query protocol runs every statement of the file.
+          await client.query(migration.sql);
+          await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum) VALUES ($1, $2, $3)`, [
+            migration.version,
+            migration.name,
+            migration.checksum,
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
     }
@@ -66,20 +85,31 @@ async function migratePostgres(pool: pg.Pool): Promise<void> {
   }
 }
 
+/** A database migrated by drizzle-kit's migrator (releases before the runner): its N applied files are 0..N-1. */
+async function adoptDrizzleJournal(client: pg.PoolClient, migrations: Migration[]): Promise<void> {
+  const { rows } = await client.query<{ recorded: number; journal: string | null }>(
+    `SELECT (SELECT count(*) FROM ${MIGRATIONS_TABLE})::integer AS recorded,
+            to_regclass('drizzle.__drizzle_migrations')::text AS journal`,
+  );
+  if (rows[0]!.recorded > 0 || rows[0]!.journal === null) return;
+  const applied = await client.query<{ n: number }>('SELECT count(*)::integer AS n FROM drizzle.__drizzle_migrations');
+  for (const migration of migrations.slice(0, applied.rows[0]!.n)) {
+    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+  }
+}
+
 /**
  * Opens every connection of the pool now, while the database is known to answer, rather than during the first
- * burst of requests. A burst then finds its connections ready (no connect, TLS or auth round trips, no DNS
- * lookup of the host, which can stall for seconds: seen with podman's DNS right after a compose `up`), and
- * since the pool keeps them, a quiet period does not close them again. A connection that cannot be opened now
- * is opened on demand later; that is not a start-up failure.
+ * burst of requests: a burst then finds its connections ready (no connect, TLS, auth or DNS round trips, and
+ * DNS can stall for seconds). A connection that cannot be opened now is opened on demand later.
  */
 async function warmPostgresPool(pool: pg.Pool, size: number): Promise<void> {
   const clients = await Promise.allSettled(Array.from({ length: size }, () => pool.connect()));
   for (const client of clients) if (client.status === 'fulfilled') client.value.release();
 }
 
-/** Connects to PostgreSQL, applies pending migrations, opens the pool's connections and returns its repositories. */
-export async function createPostgresDatabase(connectionString: string, settings: PostgresSettings): Promise<Database> {
+/** Connects to PostgreSQL, applies pending migrations and opens the pool's connections. */
+export async function createPostgresDatabase(connectionString: string, settings: PostgresSettings): Promise<PostgresDatabase> {
   const pool = openPostgresPool(connectionString, settings);
   try {
     await migratePostgres(pool);
@@ -91,7 +121,7 @@ export async function createPostgresDatabase(connectionString: string, settings:
   let closed = false;
   return {
     dialect: 'postgres',
-    users: new PostgresUsersRepository(drizzle({ client: pool }), pool),
+    pool,
     async ping() {
       try {
         await pool.query('SELECT 1');
@@ -100,6 +130,7 @@ export async function createPostgresDatabase(connectionString: string, settings:
         throw new DatabaseUnavailableError(error);
       }
     },
+    faultOf: pgFaultOf,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { SERVER_ERRORS, jsonResponse } from '../http/openapi.js';
-import type { Database } from '../users/users.repository.js';
+import type { Database } from '../db/database.js';
 
 const HealthSchema = Type.Object(
   { status: Type.Literal('ok'), message: Type.String() },

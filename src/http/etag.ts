@@ -1,16 +1,10 @@
-import type { User } from '../users/users.schemas.js';
-
-// A user's ETag is its updated_at in quotes. updated_at strictly increases with every change of a row
-// (the database moves it at least 1 ms forward) and ids are never reused, so equal tags mean equal
-// representations: a strong validator (RFC 9110 8.8.1) that the database can compare in the same
-// statement as the write.
-
-export const etagOf = (user: Pick<User, 'updated_at'>) => `"${user.updated_at}"`;
+/** A strong entity tag (RFC 9110 8.8.3) for a version string that changes with every change of the representation. */
+export const strongEtag = (version: string) => `"${version}"`;
 
 export interface EntityTagCondition {
   /** `*`: any current representation. */
   any: boolean;
-  /** The updated_at values named by the strong tags of the header. */
+  /** The versions named by the strong tags of the header. */
   versions: string[];
   /** Every tag of the header, weak ones included, for If-None-Match's weak comparison. */
   tags: string[];

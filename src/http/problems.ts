@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
-import { toValidationIssues } from './validation.js';
+import { toValidationIssues, type PatternMessages } from './validation.js';
 
 const PROBLEM_TYPE = 'application/problem+json';
 
@@ -51,9 +51,9 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
 }
 
 /** Maps any error to a problem response; unexpected ones are logged and answered without internals. */
-export function toAppError(error: FastifyError, request: FastifyRequest): AppError {
+export function toAppError(error: FastifyError, request: FastifyRequest, patternMessages: PatternMessages = {}): AppError {
   if (error instanceof AppError) return error;
-  if (error.validation) return new ValidationError(toValidationIssues(error.validation as never, error.validationContext));
+  if (error.validation) return new ValidationError(toValidationIssues(error.validation as never, error.validationContext, patternMessages));
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
   if (known) return new AppError(known.status, known.code, known.detail);
   // JSON.parse failures, __proto__ / constructor.prototype keys and other body parse errors.
@@ -70,7 +70,7 @@ export function toAppError(error: FastifyError, request: FastifyRequest): AppErr
  * Error, 404 and 405 handling. Wrong methods on a known path get 405 with Allow (Fastify answers 404),
  * from a table of the registered routes that is only consulted on the not-found path.
  */
-export function installProblemHandlers(app: FastifyInstance): void {
+export function installProblemHandlers(app: FastifyInstance, patternMessages: PatternMessages = {}): void {
   const routes: { source: string; pattern: RegExp; methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
     // Catch-all routes (the CORS preflight) would make every unknown path look like a known one.
@@ -91,7 +91,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let appError: AppError;
     try {
-      appError = toAppError(error, request);
+      appError = toAppError(error, request, patternMessages);
     } catch (mappingError) {
       // The handler itself must never fail into Fastify's default answer, which shows the message.
       request.log.error({ err: mappingError, cause: error }, 'error while mapping an error');

@@ -2,7 +2,6 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { ValidationIssue } from '../errors.js';
-import { NAME_PATTERN } from '../users/users.schemas.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
@@ -34,6 +33,9 @@ export function installValidators(app: FastifyInstance): void {
   });
 }
 
+/** Messages for the patterns of the schemas, by pattern: a feature passes its own (a regex means nothing to a client). */
+export type PatternMessages = Readonly<Record<string, string>>;
+
 function onlyDocumentsStrings(schema: unknown): boolean {
   const properties = (schema as { properties?: Record<string, object> }).properties ?? {};
   const required = (schema as { required?: unknown[] }).required ?? [];
@@ -57,7 +59,7 @@ const showField = (field: string) =>
       return code < 0x100 ? `%${code.toString(16).padStart(2, '0')}` : `%u${code.toString(16).padStart(4, '0')}`;
     });
 
-function messageOf(error: ErrorObject): string {
+function messageOf(error: ErrorObject, patternMessages: PatternMessages): string {
   switch (error.keyword) {
     case 'required':
       return 'is required';
@@ -68,9 +70,7 @@ function messageOf(error: ErrorObject): string {
     case 'format':
       return `must be a valid ${String(error.params['format'])}`;
     case 'pattern':
-      if (error.params['pattern'] === NAME_PATTERN) return 'must not be blank, nor contain control characters or lone surrogates';
-      if (/u0000/.test(String(error.params['pattern']))) return 'must not contain control characters or lone surrogates';
-      return 'has an invalid format';
+      return patternMessages[String(error.params['pattern'])] ?? 'has an invalid format';
     case 'enum':
       return `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
     default:
@@ -79,7 +79,11 @@ function messageOf(error: ErrorObject): string {
 }
 
 /** Turns ajv errors into one issue per problem, located as [part, ...path]. */
-export function toValidationIssues(errors: ErrorObject[], part: string | undefined): ValidationIssue[] {
+export function toValidationIssues(
+  errors: ErrorObject[],
+  part: string | undefined,
+  patternMessages: PatternMessages = {},
+): ValidationIssue[] {
   const where = LOCATION[part as Part] ?? part ?? 'request';
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
@@ -90,7 +94,7 @@ export function toValidationIssues(errors: ErrorObject[], part: string | undefin
       .map((segment) => showField(segment.replace(/~1/g, '/').replace(/~0/g, '~')));
     const field = error.params['missingProperty'] ?? error.params['additionalProperty'];
     if (typeof field === 'string') path.push(showField(field));
-    const issue = { location: [where, ...path], message: messageOf(error) };
+    const issue = { location: [where, ...path], message: messageOf(error, patternMessages) };
     const key = JSON.stringify(issue);
     if (!seen.has(key)) {
       seen.add(key);

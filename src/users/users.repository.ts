@@ -1,4 +1,11 @@
-import type { SortField, User, UserCreate, UserUpdate } from './users.schemas.js';
+import type { Database } from '../db/database.js';
+import { AppError, DatabaseUnavailableError, EmailTakenError } from '../errors.js';
+import type { JsonText } from '../http/json-text.js';
+import { userModel, type User, type UserCreate, type UserFilters, type UserModel, type UserUpdate } from './users.schemas.js';
+
+// The users repository: its interface, and everything both dialects share (filter normalisation, the count
+// strategy, LIKE escaping, statement caching, parameters, error mapping). users.sql.sqlite.ts and
+// users.sql.postgres.ts keep only the SQL that truly differs.
 
 /** The value a page is sorted by, then the id: where a keyset cursor resumes. */
 export interface SortKey {
@@ -6,18 +13,9 @@ export interface SortKey {
   id: number;
 }
 
-export interface UserFilters {
-  email?: string;
-  first_name?: string;
-  last_name?: string;
-  min_age?: number;
-  max_age?: number;
-  q?: string;
-}
-
 export interface UserListCriteria {
   filters: UserFilters;
-  sort: SortField;
+  sort: string;
   descending: boolean;
   limit: number;
   /** Rows to skip; ignored when `after` is set. */
@@ -30,7 +28,7 @@ export interface UserListCriteria {
 
 export interface UserPage {
   /** The page as a JSON array of User, rendered by the database. */
-  json: string;
+  json: JsonText<User[]>;
   /** The number of users in the page. */
   size: number;
   /** Whether at least one more row follows this page. */
@@ -41,10 +39,6 @@ export interface UserPage {
   total: number | null;
 }
 
-/**
- * All user persistence, one implementation per dialect. Methods throw EmailTakenError on a duplicate email
- * and DatabaseUnavailableError when the database cannot answer; nothing above this layer knows the dialect.
- */
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
@@ -54,6 +48,10 @@ export interface IdempotentRequest {
   fingerprint: string;
 }
 
+/**
+ * All user persistence, one implementation per dialect. Methods throw EmailTakenError on a duplicate email
+ * and DatabaseUnavailableError when the database cannot answer; nothing above this layer knows the dialect.
+ */
 export interface UsersRepository {
   insert(user: UserCreate): Promise<User>;
   /**
@@ -74,22 +72,150 @@ export interface UsersRepository {
   delete(id: number, expected?: readonly string[]): Promise<boolean>;
 }
 
-/** A connected database: its repositories, a health probe and shutdown. */
-export interface Database {
-  readonly dialect: 'sqlite' | 'postgres';
-  readonly users: UsersRepository;
-  /** One real round trip; throws DatabaseUnavailableError when the database does not answer. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
+/** The users repository of a connected database. */
+export async function createUsersRepository(database: Database, model: UserModel = userModel): Promise<UsersRepository> {
+  if (database.dialect === 'sqlite') {
+    const { SqliteUsersRepository } = await import('./users.sql.sqlite.js');
+    return new SqliteUsersRepository(database, model);
+  }
+  const { PostgresUsersRepository } = await import('./users.sql.postgres.js');
+  return new PostgresUsersRepository(database, model);
 }
 
-/** The SQL expression each sort field orders by; the same on both dialects. */
-export const SORT_EXPRESSIONS: Record<SortField, string> = {
-  id: 'id',
-  first_name: 'first_name',
-  last_name: 'last_name',
-  age: 'coalesce(age, -1)',
-  email: 'lower(email)',
-  created_at: 'created_at',
-  updated_at: 'updated_at',
+// ---- What both dialects share ----
+
+/** A list filter with its value(s), as both dialects build it into SQL. */
+export type ActiveFilter =
+  | { kind: 'exact' | 'caseless'; column: string; value: string }
+  | { kind: 'range'; column: string; expression: string; min: number; max: number; counted: boolean }
+  | { kind: 'search'; columns: string[]; text: string };
+
+/** The filters of a list request, normalised from its query parameters (absent ones left out). */
+export function activeFilters(model: UserModel, filters: UserFilters): ActiveFilter[] {
+  const values = filters as Record<string, string | number | undefined>;
+  const active: ActiveFilter[] = [];
+  for (const filter of model.filters) {
+    if (filter.kind === 'range') {
+      const min = values[filter.min] as number | undefined;
+      const max = values[filter.max] as number | undefined;
+      if (min === undefined && max === undefined) continue;
+      const [lowest, highest] = filter.bounds;
+      active.push({
+        kind: 'range',
+        column: filter.field.name,
+        expression: filter.field.spec.sort!,
+        min: min ?? lowest,
+        max: max ?? highest,
+        counted: filter.counted,
+      });
+    } else if (values[filter.param] !== undefined) {
+      active.push({ kind: filter.kind, column: filter.field.name, value: String(values[filter.param]) });
+    }
+  }
+  if (filters.q !== undefined) active.push({ kind: 'search', columns: model.searched.map((field) => field.name), text: filters.q });
+  return active;
+}
+
+/**
+ * Where the total of a list comes from. Only a filter kind that declares a trigger-kept counter can be counted
+ * without reading its rows; any other filter counts the matching rows, so a new filter can never silently
+ * return the total of every user.
+ */
+export type CountStrategy =
+  | { kind: 'all' }
+  /** A trigger-kept table of row counts per value of the column (`users_<column>_count`). */
+  | { kind: 'histogram'; table: string; column: string; min: number; max: number }
+  | { kind: 'rows' };
+
+export function countStrategy(active: ActiveFilter[]): CountStrategy {
+  if (active.length === 0) return { kind: 'all' };
+  const [only] = active;
+  if (active.length === 1 && only!.kind === 'range' && only!.counted) {
+    return { kind: 'histogram', table: `users_${only!.column}_count`, column: only!.column, min: only!.min, max: only!.max };
+  }
+  return { kind: 'rows' };
+}
+
+/** SQL for each filter kind: every dialect builds every kind (the compiler checks it). */
+export type FilterBuilders<Context> = {
+  [Kind in ActiveFilter['kind']]: (filter: Extract<ActiveFilter, { kind: Kind }>, parameters: SqlParameters, context: Context) => string;
 };
+
+/** The WHERE conditions of the filters, in a fixed order: one SQL text per query shape. */
+export function filterConditions<Context>(
+  active: ActiveFilter[],
+  builders: FilterBuilders<Context>,
+  parameters: SqlParameters,
+  context: Context,
+): string[] {
+  return active.map((filter) => (builders[filter.kind] as (f: ActiveFilter, p: SqlParameters, c: Context) => string)(filter, parameters, context));
+}
+
+export const whereOf = (conditions: string[]) => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
+
+/** A LIKE pattern matching the text literally anywhere (backslash escapes the wildcards). */
+export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+
+/** Parameters collected while SQL text is built: positional ($1) or named (:p1), as the driver wants them. */
+export class SqlParameters {
+  readonly values: unknown[] = [];
+
+  constructor(private readonly style: 'positional' | 'named') {}
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.style === 'positional' ? `$${this.values.length}` : `:p${this.values.length}`;
+  }
+
+  /** The values as better-sqlite3 binds named parameters. */
+  named(): Record<string, unknown> {
+    return Object.fromEntries(this.values.map((value, index) => [`p${index + 1}`, value]));
+  }
+}
+
+/** Statements prepared once per key (an SQL text, or a short key for a statement family). */
+export class StatementCache<Statement> {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly prepare?: (key: string) => Statement) {}
+
+  /** The statement of this key, prepared by `prepare` (or the cache's own) the first time. */
+  get(key: string, prepare = this.prepare): Statement {
+    let statement = this.statements.get(key);
+    if (!statement) {
+      if (!prepare) throw new Error(`no statement is prepared for ${key}`);
+      statement = prepare(key);
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+/** The fields of a partial update that are present, in declaration order, and the statement key of that set. */
+export function changedFields(model: UserModel, changes: UserUpdate, conditional: boolean): { fields: string[]; key: string } {
+  const values = changes as Record<string, unknown>;
+  const fields = model.patched.map((field) => field.name).filter((name) => values[name] !== undefined);
+  return { fields, key: `${fields.join(',')}${conditional ? '?' : ''}` };
+}
+
+/** A create's values in declaration order (an absent optional field is null). */
+export const createValues = (model: UserModel, user: UserCreate) =>
+  model.created.map((field) => (user as Record<string, unknown>)[field.name] ?? null);
+
+/**
+ * A response stored for an Idempotency-Key, as sent then but with every field of today's User: a field added by
+ * a later migration is null (its value for every row created before it), so a replay matches the schema.
+ */
+export function completeStoredUser(model: UserModel, stored: string): User {
+  const user = JSON.parse(stored) as Record<string, unknown>;
+  return Object.fromEntries(model.fields.map((field) => [field.name, user[field.name] ?? null])) as User;
+}
+
+/** The domain error for a driver error: a duplicate email, an unavailable database, or the error itself (a 500). */
+export function domainErrorOf(database: Database, error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const fault = database.faultOf(error);
+  if (fault === 'unique-violation') return new EmailTakenError();
+  if (fault === 'unavailable') return new DatabaseUnavailableError(error);
+  return error;
+}

@@ -1,18 +1,25 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { etagOf, parseEntityTags } from '../http/etag.js';
+import { parseEntityTags, strongEtag } from '../http/etag.js';
+import { sendJsonText } from '../http/json-text.js';
 import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
 import {
   DeletedSchema,
   UserIdParamsSchema,
-  UserListQuerySchema,
   UserListSchema,
+  userModel,
   type User,
   type UserCreate,
   type UserListQuery,
+  type UserModel,
   type UserUpdate,
 } from './users.schemas.js';
+
+// A user's ETag is its updated_at in quotes. updated_at strictly increases with every change of a row (the
+// database moves it at least 1 ms forward) and ids are never reused, so equal tags mean equal representations:
+// a strong validator that the database can compare in the same statement as the write.
+const etagOf = (user: User) => strongEtag(user.updated_at);
 
 const UserRef = ref<User>('User');
 const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, detail "User not found")');
@@ -46,10 +53,10 @@ const RATE_LIMITED = problemResponse('Too many requests from this client when RA
 });
 
 /** The Link header of a list page (RFC 8288), relative to this server, with the query's own filters. */
-function linkHeader(query: UserListQuery, page: UserListResult): string {
+function linkHeader(model: UserModel, query: UserListQuery, page: UserListResult): string {
   const base = new URLSearchParams();
-  for (const name of ['email', 'first_name', 'last_name', 'min_age', 'max_age', 'q'] as const) {
-    const value = query[name];
+  for (const name of model.filterParams) {
+    const value = (query as Record<string, unknown>)[name];
     if (value !== undefined) base.set(name, String(value));
   }
   if (query.sort !== 'id') base.set('sort', query.sort);
@@ -78,9 +85,14 @@ export interface UsersRoutesOptions {
   secured?: boolean;
   /** RATE_LIMIT is set: document 429. */
   rateLimited?: boolean;
+  /** The model whose schemas the routes validate with (registered as components by the app). */
+  model?: UserModel;
 }
 
-export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastify, { users, secured, rateLimited }) => {
+export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
+  fastify,
+  { users, secured, rateLimited, model = userModel },
+) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // With API_KEY set, every operation documents the bearer scheme and its 401; with RATE_LIMIT, the 429.
   fastify.addHook('onRoute', (route) => {
@@ -148,7 +160,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
           'A page of users as a bare JSON array, in a stable order. X-Total-Count counts the rows matching the ' +
           'filters; Link gives first, prev, next (a keyset cursor) and last pages.',
         tags: TAGS,
-        querystring: UserListQuerySchema,
+        querystring: model.schemas.UserListQuery,
         response: {
           ...URL_ERRORS,
           200: jsonResponse(UserListSchema, 'A page of users', {
@@ -164,9 +176,9 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (fastif
       const query = request.query as UserListQuery; // defaults are filled in by the validator
       const page = await users.listUsers(query);
       if (page.total !== null) reply.header('x-total-count', page.total);
-      reply.header('link', linkHeader(query, page));
-      // The database rendered the page as JSON already: a JSON string is sent as is, not serialized again.
-      return reply.type('application/json').send(page.json as unknown as User[]);
+      reply.header('link', linkHeader(model, query, page));
+      // The database rendered the page as JSON already: sent as is, not serialized again.
+      return sendJsonText(reply, page.json);
     },
   );
 

@@ -1,167 +1,241 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+import { NAME_PATTERN, NO_CONTROL_CHARACTERS, userFields, type FieldSpec, type UserFields } from './users.fields.js';
 
-// The seed's model family (UserBase, UserCreate, UserUpdate, User) as TypeBox schemas. They drive validation,
-// response serialization and the OpenAPI components, so the three cannot disagree.
+// Everything here is computed from the declaration in users.fields.ts: the seed's model family (UserBase,
+// UserCreate, UserUpdate, User), the list query, and the field groups the service and repositories use.
+// `defineUserModel` takes the declaration as a parameter so that a test can derive a model with one more field.
 
-// Patterns run with the u flag: [\uD800-\uDFFF] then matches only lone surrogates (text that is not
-// well-formed UTF-16 and would be stored as U+FFFD), never the pairs of characters outside the BMP.
-export const NAME_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$';
-const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$';
+type Key = keyof UserFields;
+type ValueOf<K extends Key> = Static<UserFields[K]['schema']>;
+type KeysWhere<Condition> = { [K in Key]: UserFields[K] extends Condition ? K : never }[Key];
+type RequiredCreateKey = KeysWhere<{ create: 'required' }>;
+type OptionalCreateKey = KeysWhere<{ create: 'optional' }>;
+type PatchKey = KeysWhere<{ patch: true }>;
+type SortKey = KeysWhere<{ sort: string }>;
+type ExactFilterKey = KeysWhere<{ filter: 'exact' | 'caseless' }>;
+type RangeFilter = Extract<UserFields[Key], { filter: { kind: 'range' } }>['filter'];
 
-const name = (description: string, example: string) =>
-  Type.String({
-    minLength: 1,
-    maxLength: 100,
-    // At least one character that is not whitespace (JS \s covers NBSP and the other Unicode spaces), and no
-    // control characters: NUL cannot be stored by PostgreSQL, and none belongs in a name.
-    pattern: NAME_PATTERN,
-    description: `${description}: 1-100 characters, not blank`,
-    examples: [example],
+/** A user as the API returns it. */
+export type User = { -readonly [K in Key]: ValueOf<K> };
+/** The fields a client sets on create (the seed's UserBase). */
+export type UserBase = { -readonly [K in RequiredCreateKey | OptionalCreateKey]: ValueOf<K> };
+/** The body of a create. */
+export type UserCreate = { -readonly [K in RequiredCreateKey]: ValueOf<K> } & {
+  -readonly [K in OptionalCreateKey]?: ValueOf<K>;
+};
+/** The body of a partial update. */
+export type UserUpdate = { -readonly [K in PatchKey]?: ValueOf<K> };
+export type SortField = SortKey;
+export type SortParam = SortField | `-${SortField}`;
+/** The list filters, by query parameter name. */
+export type UserFilters = { [K in ExactFilterKey]?: string } & { [P in RangeFilter['min'] | RangeFilter['max']]?: number } & {
+  q?: string;
+};
+/** The list query after validation: the parameters with a default are always present. */
+export type UserListQuery = UserFilters & {
+  offset: number;
+  limit: number;
+  sort: SortParam;
+  cursor?: string;
+  count?: boolean;
+};
+
+/** How a field's value is stored and compared: decides SQL casts, cursor checks and timestamp rendering. */
+export type ValueKind = 'text' | 'integer' | 'timestamp';
+
+export interface FieldDefinition {
+  name: string;
+  spec: FieldSpec;
+  kind: ValueKind;
+  /** null is a valid value (and the value of a field missing from a stored response). */
+  nullable: boolean;
+}
+
+/** One list filter as the repositories see it, normalised from the query parameters. */
+export type FilterDefinition =
+  | { kind: 'exact' | 'caseless'; field: FieldDefinition; param: string }
+  | { kind: 'range'; field: FieldDefinition; min: string; max: string; bounds: [number, number]; counted: boolean };
+
+export interface UserModel {
+  /** Every field, in wire order. */
+  fields: FieldDefinition[];
+  /** Fields a client sends on create, in declaration order (the idempotency fingerprint's order too). */
+  created: FieldDefinition[];
+  patched: FieldDefinition[];
+  /** Sortable fields and their SQL sort expressions. */
+  sorts: Map<string, { field: FieldDefinition; expression: string }>;
+  filters: FilterDefinition[];
+  /** Every query parameter that filters (the filters' and q), in query order. */
+  filterParams: string[];
+  /** The fields `q` searches. */
+  searched: FieldDefinition[];
+  schemas: {
+    UserBase: TSchema;
+    UserCreate: TSchema;
+    UserUpdate: TSchema;
+    User: TSchema;
+    UserListQuery: TSchema;
+  };
+}
+
+function kindOf(schema: TSchema): ValueKind {
+  const { type, format } = schema as { type?: string | string[]; format?: string };
+  const types = [type].flat();
+  if (types.includes('integer')) return 'integer';
+  if (types.includes('string')) return format === 'date-time' ? 'timestamp' : 'text';
+  throw new Error(`unsupported field type ${JSON.stringify(type)}: extend ValueKind and the dialects`);
+}
+
+const isNullable = (schema: TSchema) => [(schema as { type?: unknown }).type].flat().includes('null');
+
+/** The query schema of a filter parameter: the field's length or bounds, without its format rules. */
+function filterParamSchema(filter: FilterDefinition, bound?: 'min' | 'max'): TSchema {
+  const { field } = filter;
+  if (filter.kind === 'range') {
+    const [minimum, maximum] = filter.bounds;
+    const which = bound === 'min' ? 'Minimum' : 'Maximum';
+    return Type.Integer({ minimum, maximum, description: `${which} ${field.spec.label}, inclusive` });
+  }
+  // Any text the field could hold, and more: a value that is not valid for the field matches nothing.
+  const maxLength = (field.spec.schema as { maxLength?: number }).maxLength ?? 1000;
+  const description = `Exact ${field.spec.label}${filter.kind === 'caseless' ? ', case-insensitive' : ''}`;
+  return Type.String({ minLength: 1, maxLength, pattern: NO_CONTROL_CHARACTERS, description });
+}
+
+/** Derives the model (field groups, filters, schemas) from a declaration of fields. */
+export function defineUserModel(declaration: Record<string, FieldSpec>): UserModel {
+  const fields: FieldDefinition[] = Object.entries(declaration).map(([name, spec]) => ({
+    name,
+    spec,
+    kind: kindOf(spec.schema),
+    nullable: isNullable(spec.schema),
+  }));
+  const created = fields.filter((field) => field.spec.create !== undefined);
+  const patched = fields.filter((field) => field.spec.patch === true);
+  const sorts = new Map(
+    fields.flatMap((field) => (field.spec.sort === undefined ? [] : [[field.name, { field, expression: field.spec.sort }] as const])),
+  );
+  const filters: FilterDefinition[] = fields.flatMap((field): FilterDefinition[] => {
+    const filter = field.spec.filter;
+    if (filter === undefined) return [];
+    if (typeof filter === 'string') return [{ kind: filter, field, param: field.name }];
+    if (field.kind !== 'integer' || field.spec.sort === undefined) {
+      throw new Error(`${field.name}: a range filter needs an integer field with a sort expression`);
+    }
+    const { minimum, maximum } = field.spec.schema as { minimum?: number; maximum?: number };
+    if (minimum === undefined || maximum === undefined) throw new Error(`${field.name}: a range filter needs minimum and maximum`);
+    return [{ kind: 'range', field, min: filter.min, max: filter.max, bounds: [minimum, maximum], counted: filter.counted === true }];
   });
+  const searched = fields.filter((field) => field.spec.search === true);
 
-const email = Type.String({
-  format: 'email',
-  maxLength: 254,
-  description: 'A valid ASCII email address, unique case-insensitively',
-  examples: ['john.doe@example.com'],
-});
+  const withSchemas = (list: FieldDefinition[], optional: (field: FieldDefinition) => boolean) =>
+    Object.fromEntries(list.map((field) => [field.name, optional(field) ? Type.Optional(field.spec.schema) : field.spec.schema]));
+  const closed = { additionalProperties: false } as const;
 
-// `type: [integer, null]` (OpenAPI 3.1) gives one clear error for "30", 30.5 or true, where anyOf gives three.
-const age = Type.Unsafe<number | null>({
-  type: ['integer', 'null'],
-  minimum: 0,
-  maximum: 150,
-  description: 'Age in years, 0-150, or null when unknown',
-  examples: [30],
-});
+  const filterProperties: Record<string, TSchema> = {};
+  for (const filter of filters) {
+    if (filter.kind === 'range') {
+      filterProperties[filter.min] = Type.Optional(filterParamSchema(filter, 'min'));
+      filterProperties[filter.max] = Type.Optional(filterParamSchema(filter, 'max'));
+    } else {
+      filterProperties[filter.param] = Type.Optional(filterParamSchema(filter));
+    }
+  }
+  if (searched.length > 0) {
+    const labels = searched.map((field) => field.spec.label);
+    filterProperties['q'] = Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        pattern: NO_CONTROL_CHARACTERS,
+        description: `Case-insensitive substring of ${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`,
+      }),
+    );
+  }
+  const sortParams = [...sorts.keys()].flatMap((field) => [field, `-${field}`]);
+  const exampleOf = (field: FieldDefinition) => (field.spec.schema as { examples?: unknown[] }).examples?.[0] ?? null;
+  const example = Object.fromEntries(created.map((field) => [field.name, exampleOf(field)]));
+  const patchExample = patched.find((field) => field.nullable) ?? patched[0]!;
+  const required = created.filter((field) => field.spec.create === 'required').map((field) => field.name);
 
-const timestamp = (description: string) =>
-  Type.String({ format: 'date-time', description, examples: ['2026-11-26T10:13:25.123Z'] });
+  return {
+    fields,
+    created,
+    patched,
+    sorts,
+    filters,
+    filterParams: Object.keys(filterProperties),
+    searched,
+    schemas: {
+      UserBase: Type.Object(withSchemas(created, () => false), closed),
+      UserCreate: Type.Object(withSchemas(created, (field) => field.spec.create === 'optional'), {
+        ...closed,
+        description: `The body of a create: ${required.join(', ')} required; the other fields optional`,
+        examples: [example],
+      }),
+      UserUpdate: Type.Object(withSchemas(patched, () => true), {
+        ...closed,
+        description: 'A partial update: only the fields sent change; null only where the field allows it',
+        examples: [{ [patchExample.name]: exampleOf(patchExample) }],
+      }),
+      User: Type.Object(withSchemas(fields, () => false), closed),
+      UserListQuery: Type.Object(
+        {
+          // Parameters with a default are optional on the wire; the query validator fills the default in.
+          offset: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Rows to skip' }),
+          ),
+          limit: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Page size, at most 100' }),
+          ),
+          // A plain enum, not a union of literals: one clear error instead of one per literal.
+          sort: Type.Optional(
+            Type.Unsafe<string>({
+              type: 'string',
+              enum: sortParams,
+              default: 'id',
+              description: 'Sort field; prefix with - for descending. Ties break by id in the same direction.',
+            }),
+          ),
+          cursor: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 512,
+              pattern: '^[A-Za-z0-9_-]+$',
+              description:
+                'Opaque keyset cursor from a `Link: rel="next"` URL; fast at any depth. Not combinable with offset.',
+            }),
+          ),
+          ...filterProperties,
+          // No schema default: the default depends on q (see the description).
+          count: Type.Optional(
+            Type.Boolean({
+              description:
+                'Whether to send X-Total-Count (and the last link). Default true, except with q, where counting ' +
+                'every substring match costs as much as the matches and the default is false.',
+            }),
+          ),
+        },
+        closed,
+      ),
+    },
+  };
+}
 
-export const UserBaseSchema = Type.Object(
-  {
-    first_name: name('First name', 'John'),
-    last_name: name('Last name', 'Doe'),
-    age,
-    email,
-  },
-  { additionalProperties: false },
-);
+/** The users model of the service. */
+export const userModel = defineUserModel(userFields);
 
-export const UserCreateSchema = Type.Object(
-  {
-    first_name: name('First name', 'John'),
-    last_name: name('Last name', 'Doe'),
-    age: Type.Optional(age),
-    email,
-  },
-  {
-    additionalProperties: false,
-    description: 'The body of a create: first_name, last_name and email are required; age is optional',
-    examples: [{ first_name: 'John', last_name: 'Doe', age: 30, email: 'john.doe@example.com' }],
-  },
-);
-
-export const UserUpdateSchema = Type.Object(
-  {
-    first_name: Type.Optional(name('First name', 'Jane')),
-    last_name: Type.Optional(name('Last name', 'Doe')),
-    age: Type.Optional(age),
-    email: Type.Optional(email),
-  },
-  {
-    additionalProperties: false,
-    description: 'A partial update: only the fields sent change; null is allowed only for age',
-    examples: [{ age: 31 }],
-  },
-);
-
-export const UserSchema = Type.Object(
-  {
-    id: Type.Integer({ minimum: 1, description: 'Server-assigned, never reused', examples: [1] }),
-    first_name: name('First name', 'John'),
-    last_name: name('Last name', 'Doe'),
-    age,
-    email,
-    created_at: timestamp('When the user was created (RFC 3339, UTC)'),
-    updated_at: timestamp('When the user last changed (RFC 3339, UTC)'),
-  },
-  { additionalProperties: false },
-);
+/** Validation messages of this feature's patterns, for the validator (which knows no feature). */
+export const PATTERN_MESSAGES: Record<string, string> = {
+  [NAME_PATTERN]: 'must not be blank, nor contain control characters or lone surrogates',
+  [NO_CONTROL_CHARACTERS]: 'must not contain control characters or lone surrogates',
+};
 
 export const UserListSchema = Type.Array(Type.Unsafe<User>({ $ref: 'User#' }));
 
 export const UserIdParamsSchema = Type.Object({
   user_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The user id', examples: [1] }),
 });
-
-export const SORT_FIELDS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
-export type SortParam = SortField | `-${SortField}`;
-const SORT_PARAMS: SortParam[] = SORT_FIELDS.flatMap((field) => [field, `-${field}` as const]);
-
-export const UserListQuerySchema = Type.Object(
-  {
-    // Parameters with a default are optional on the wire; the query validator fills the default in.
-    offset: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Rows to skip' }),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Page size, at most 100' })),
-    // A plain enum, not a union of literals: one clear error instead of one per literal.
-    sort: Type.Optional(
-      Type.Unsafe<SortParam>({
-        type: 'string',
-        enum: SORT_PARAMS,
-        default: 'id',
-        description: 'Sort field; prefix with - for descending. Ties break by id in the same direction.',
-      }),
-    ),
-    cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 512,
-        pattern: '^[A-Za-z0-9_-]+$',
-        description: 'Opaque keyset cursor from a `Link: rel="next"` URL; fast at any depth. Not combinable with offset.',
-      }),
-    ),
-    email: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 254, pattern: NO_CONTROL_CHARACTERS, description: 'Exact email, case-insensitive' }),
-    ),
-    first_name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS, description: 'Exact first name' }),
-    ),
-    last_name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS, description: 'Exact last name' }),
-    ),
-    min_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Minimum age, inclusive' })),
-    max_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Maximum age, inclusive' })),
-    q: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 100,
-        pattern: NO_CONTROL_CHARACTERS,
-        description: 'Case-insensitive substring of first name, last name or email',
-      }),
-    ),
-    // No schema default: the default depends on q (see the description).
-    count: Type.Optional(
-      Type.Boolean({
-        description:
-          'Whether to send X-Total-Count (and the last link). Default true, except with q, where counting every ' +
-          'substring match costs as much as the matches and the default is false.',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export type UserBase = Static<typeof UserBaseSchema>;
-export type UserCreate = Static<typeof UserCreateSchema>;
-export type UserUpdate = Static<typeof UserUpdateSchema>;
-export type User = Static<typeof UserSchema>;
-/** The list query after validation: the parameters with a default are always present. */
-export type UserListQuery = Static<typeof UserListQuerySchema> &
-  Required<Pick<Static<typeof UserListQuerySchema>, 'offset' | 'limit' | 'sort'>>;
 export type UserIdParams = Static<typeof UserIdParamsSchema>;
 
 export const DeletedSchema = Type.Object(

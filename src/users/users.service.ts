@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
-import type { SortKey, UserPage, UsersRepository } from './users.repository.js';
-import type { SortField, User, UserCreate, UserListQuery, UserUpdate } from './users.schemas.js';
+import { createValues, type SortKey, type UserPage, type UsersRepository } from './users.repository.js';
+import { userModel, type User, type UserCreate, type UserFilters, type UserListQuery, type UserModel, type UserUpdate } from './users.schemas.js';
 
 export interface UserListResult extends UserPage {
   /** Opaque cursor for the page after this one, or null on the last page. */
@@ -13,31 +13,22 @@ export function encodeCursor(sort: string, key: SortKey): string {
   return Buffer.from(JSON.stringify([sort, key.value, key.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string, sort: string, field: SortField): SortKey {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const [cursorSort, value, id] = Array.isArray(decoded) && decoded.length === 3 ? decoded : [];
-  const numeric = field === 'id' || field === 'age';
-  const valid =
-    cursorSort === sort &&
-    Number.isSafeInteger(id) &&
-    (numeric ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 512);
-  if (!valid) {
-    throw new ValidationError(
-      [{ location: ['query', 'cursor'], message: 'is not a cursor of this list and sort order' }],
-      'The cursor is invalid: use the URL of a Link rel="next" header unchanged.',
-    );
-  }
-  return { value: value as string | number, id: id as number };
+/**
+ * A digest of a create body: equivalent bodies (an absent optional field or null) are the same request. Values in
+ * declaration order with trailing nulls dropped, so adding an optional field keeps the keys stored before valid.
+ */
+export function fingerprintOf(model: UserModel, data: UserCreate): string {
+  const values = createValues(model, data);
+  while (values.length > 0 && values.at(-1) === null) values.pop();
+  return createHash('sha256').update(JSON.stringify(values)).digest('base64url');
 }
 
 /** The rules of the users resource; knows nothing about HTTP or SQL. */
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly model: UserModel = userModel,
+  ) {}
 
   /**
    * Creates a user. With an idempotency key, a retry of the same request returns the user created the
@@ -45,10 +36,7 @@ export class UsersService {
    */
   async createUser(data: UserCreate, idempotencyKey?: string): Promise<{ user: User; replayed: boolean }> {
     if (idempotencyKey === undefined) return { user: await this.users.insert(data), replayed: false };
-    // The body as stored (an absent age is null), in a fixed key order: equivalent bodies are the same request.
-    const canonical = JSON.stringify([data.first_name, data.last_name, data.age ?? null, data.email]);
-    const fingerprint = createHash('sha256').update(canonical).digest('base64url');
-    return this.users.insertOnce(data, { key: idempotencyKey, fingerprint });
+    return this.users.insertOnce(data, { key: idempotencyKey, fingerprint: fingerprintOf(this.model, data) });
   }
 
   async getUser(id: number): Promise<User> {
@@ -84,20 +72,18 @@ export class UsersService {
 
   async listUsers(query: UserListQuery): Promise<UserListResult> {
     const descending = query.sort.startsWith('-');
-    const sort = (descending ? query.sort.slice(1) : query.sort) as SortField;
+    const sort = descending ? query.sort.slice(1) : query.sort;
     if (query.cursor !== undefined && query.offset > 0) {
       throw new ValidationError([{ location: ['query', 'offset'], message: 'cannot be combined with cursor' }]);
     }
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort, sort);
+    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, query.sort, sort);
+    const filters: Record<string, unknown> = {};
+    for (const param of this.model.filterParams) {
+      const value = (query as Record<string, unknown>)[param];
+      if (value !== undefined) filters[param] = value;
+    }
     const page = await this.users.list({
-      filters: {
-        email: query.email,
-        first_name: query.first_name,
-        last_name: query.last_name,
-        min_age: query.min_age,
-        max_age: query.max_age,
-        q: query.q,
-      },
+      filters: filters as UserFilters,
       sort,
       descending,
       limit: query.limit,
@@ -106,5 +92,27 @@ export class UsersService {
       count: query.count ?? query.q === undefined,
     });
     return { ...page, nextCursor: page.lastKey ? encodeCursor(query.sort, page.lastKey) : null };
+  }
+
+  private decodeCursor(cursor: string, sort: string, field: string): SortKey {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      decoded = undefined;
+    }
+    const [cursorSort, value, id] = Array.isArray(decoded) && decoded.length === 3 ? decoded : [];
+    const numeric = this.model.sorts.get(field)?.field.kind === 'integer';
+    const valid =
+      cursorSort === sort &&
+      Number.isSafeInteger(id) &&
+      (numeric ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 512);
+    if (!valid) {
+      throw new ValidationError(
+        [{ location: ['query', 'cursor'], message: 'is not a cursor of this list and sort order' }],
+        'The cursor is invalid: use the URL of a Link rel="next" header unchanged.',
+      );
+    }
+    return { value: value as string | number, id: id as number };
   }
 }

@@ -92,7 +92,7 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     it('answers an unexpected failure with a generic 500 problem that hides internals', async () => {
-      t.database.users.findById = async () => {
+      t.users.findById = async () => {
         throw new Error('SQLITE_MISUSE: SELECT * FROM users WHERE secret');
       };
       const response = await t.request({ url: '/users/1', headers: { 'x-request-id': 'trace-me' } });
@@ -109,7 +109,7 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     it('answers a database fault during a write with 503, not 500', async () => {
-      t.database.users.insert = async () => {
+      t.users.insert = async () => {
         throw new DatabaseUnavailableError();
       };
       const response = await t.request({ method: 'POST', url: '/users/', payload: userInput() });
@@ -121,10 +121,11 @@ for (const dialect of TEST_DIALECTS) {
       const lines: string[] = [];
       const app = await buildApp(t.config, {
         database: t.database,
+        users: t.users,
         logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
       });
       try {
-        t.database.users.insert = async () => {
+        t.users.insert = async () => {
           throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED 10.9.8.7:5432'));
         };
         const response = await app.inject({ method: 'POST', url: '/users/', payload: userInput(), headers: { 'x-request-id': 'why-503' } });

@@ -3,8 +3,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.js';
 import { EmailTakenError, IdempotencyKeyReusedError } from '../../src/errors.js';
-import type { Database, UserListCriteria, UsersRepository } from '../../src/users/users.repository.js';
-import { SORT_FIELDS, type SortField, type User, type UserCreate } from '../../src/users/users.schemas.js';
+import type { Database } from '../../src/db/database.js';
+import type { UserListCriteria, UsersRepository } from '../../src/users/users.repository.js';
+import { userModel, type SortField, type User, type UserCreate } from '../../src/users/users.schemas.js';
 import { createTestDatabase, TEST_DIALECTS } from '../helpers/database.js';
 
 // The repository contract, run on every dialect with the same expectations: whatever passes here on SQLite
@@ -65,8 +66,10 @@ for (const dialect of TEST_DIALECTS) {
     let drop: () => Promise<void>;
     let repository: UsersRepository;
     beforeEach(async () => {
-      ({ database, drop } = await createTestDatabase(dialect, loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: ':memory:' })));
-      repository = database.users;
+      ({ database, users: repository, drop } = await createTestDatabase(
+        dialect,
+        loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: ':memory:' }),
+      ));
     });
     afterEach(() => drop());
 
@@ -306,7 +309,7 @@ for (const dialect of TEST_DIALECTS) {
         assert.deepEqual(page, { json: '[]', size: 0, hasMore: false, lastKey: null, total: 0 });
       });
 
-      for (const field of SORT_FIELDS) {
+      for (const field of userModel.sorts.keys() as Iterable<SortField>) {
         for (const descending of [false, true]) {
           it(`sorts by ${descending ? '-' : ''}${field} in binary order, ties broken by id in the same direction`, async () => {
             const users = await seed();

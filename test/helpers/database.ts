@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import { createSqliteDatabase } from '../../src/db/sqlite.js';
-import type { Database } from '../../src/users/users.repository.js';
+import type { Database } from '../../src/db/database.js';
+import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
 
 export type TestDialect = 'sqlite' | 'postgres';
 
@@ -109,13 +110,14 @@ export async function createPostgresTestDatabase(
   return { url: urlOf(name), name, drop: () => dropDatabase(name) };
 }
 
-/** A fresh, migrated database for one test, and how to drop it afterwards. */
+/** A fresh, migrated database for one test, its users repository, and how to drop it afterwards. */
 export async function createTestDatabase(
   dialect: TestDialect,
   config: Config,
-): Promise<{ database: Database; drop: () => Promise<void> }> {
+): Promise<{ database: Database; users: UsersRepository; drop: () => Promise<void> }> {
   if (dialect === 'sqlite') {
-    return { database: createSqliteDatabase(':memory:', config), drop: async () => {} };
+    const database = createSqliteDatabase(':memory:', config);
+    return { database, users: await createUsersRepository(database), drop: async () => {} };
   }
   const { url, drop } = await createPostgresTestDatabase({ migrated: true });
   try {
@@ -123,6 +125,7 @@ export async function createTestDatabase(
     const database = await createPostgresDatabase(url, config);
     return {
       database,
+      users: await createUsersRepository(database),
       drop: async () => {
         await database.close();
         await drop();

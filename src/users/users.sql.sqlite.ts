@@ -1,0 +1,332 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase } from '../db/database.js';
+import { IdempotencyKeyReusedError } from '../errors.js';
+import { asJsonText } from '../http/json-text.js';
+import {
+  IDEMPOTENCY_KEY_TTL_HOURS,
+  SqlParameters,
+  StatementCache,
+  activeFilters,
+  changedFields,
+  completeStoredUser,
+  countStrategy,
+  domainErrorOf,
+  filterConditions,
+  likePattern,
+  whereOf,
+  type ActiveFilter,
+  type CountStrategy,
+  type FilterBuilders,
+  type IdempotentRequest,
+  type SortKey,
+  type UserListCriteria,
+  type UserPage,
+  type UsersRepository,
+} from './users.repository.js';
+import type { User, UserCreate, UserModel, UserUpdate } from './users.schemas.js';
+
+// What SQLite does differently: FTS5 trigram search, pages rendered by json_group_array, generated sort columns,
+// and plan hints (an index chosen from the trigger-kept histogram, keyset seeks split at ties).
+
+const NOW_TEXT = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// now, but always at least 1 ms past the previous value: a user's updated_at is its ETag.
+const NEXT_UPDATED_AT = `CASE WHEN ${NOW_TEXT} > updated_at THEN ${NOW_TEXT}
+  ELSE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at, '+0.001 seconds') END`;
+// With If-Match: only while the row's updated_at is one of the expected values (a JSON array).
+const IF_MATCH = 'AND updated_at IN (SELECT value FROM json_each(:expected))';
+const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
+
+/**
+ * Sort keys stored as generated columns: SQLite seeks a keyset position (key, id) > (?, ?) only on columns; on
+ * an expression index it scans. Migrations keep the column equal to the field's sort expression.
+ */
+const GENERATED_SORT_COLUMNS: Record<string, string> = { age: 'age_key' };
+
+interface SqliteFilterContext {
+  /** Let SQLite use the range filter's index (otherwise a unary + keeps it walking the sort order). */
+  useRangeIndex: boolean;
+}
+
+const FILTERS: FilterBuilders<SqliteFilterContext> = {
+  exact: ({ column, value }, parameters) => `${column} = ${parameters.add(value)}`,
+  caseless: ({ column, value }, parameters) => `lower(${column}) = lower(${parameters.add(value)})`,
+  // A missing value sorts as -1 and so never satisfies a bound of 0 or more.
+  range: ({ column, expression, min, max }, parameters, { useRangeIndex }) =>
+    `${useRangeIndex ? '' : '+'}${GENERATED_SORT_COLUMNS[column] ?? expression} BETWEEN ${parameters.add(min)} AND ${parameters.add(max)}`,
+  search: ({ columns, text }, parameters) => {
+    // The trigram index answers substrings of 3+ characters; a quoted FTS5 string matches literally.
+    if ([...text].length >= 3) return `id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ${parameters.add(ftsPhrase(text))})`;
+    // 1-2 characters are too short for trigrams: a scan, bounded by the page's LIMIT (a count scans all).
+    const pattern = parameters.add(likePattern(text));
+    return `(${columns.map((column) => `${column} LIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`;
+  },
+};
+
+const ftsPhrase = (text: string) => `"${text.replace(/"/g, '""')}"`;
+
+interface ListQuery {
+  /** FROM and WHERE of the filters alone (no keyset position): for the count. */
+  source: string;
+  where: string;
+  /** Named parameters of the filters (:p1...) and of the keyset position. */
+  params: Record<string, unknown>;
+  /** The expression the page is sorted by (its value ends up in the cursor). */
+  expression: string;
+  /** The SELECT of the page's rows, in order, from the keyset position or offset, with these columns. */
+  rows(columns: string, limit: string, offset: string): string;
+}
+
+// Writes with RETURNING run with .all(), never .get(): get() stops after the first row and resets the
+// statement, which commits without reporting a failed commit (SQLITE_FULL, SQLITE_IOERR): the client would
+// get a 2xx for a write that was rolled back. all() steps to the end, so a failed commit throws.
+
+/** UsersRepository on SQLite: better-sqlite3 statements, each prepared once and reused. */
+export class SqliteUsersRepository implements UsersRepository {
+  private readonly sqlite: BetterSqlite3.Database;
+  private readonly columns: string;
+  /** A page of users as one JSON array (the text JSON.stringify gives the rows); an empty page is `[]`. */
+  private readonly jsonPage: string;
+  private readonly insertStatement;
+  private readonly findByIdStatement;
+  private readonly deleteStatement;
+  private readonly conditionalDeleteStatement;
+  private readonly insertOnceTransaction;
+  private readonly listTransaction;
+  private readonly statements: StatementCache<BetterSqlite3.Statement>;
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly model: UserModel,
+  ) {
+    const sqlite = database.sqlite;
+    this.sqlite = sqlite;
+    this.statements = new StatementCache((text) => sqlite.prepare(text));
+    const names = model.fields.map((field) => field.name);
+    this.columns = names.join(', ');
+    // json_object writes each row into one growing buffer (fewer allocations than concatenating with ||).
+    this.jsonPage = `json_group_array(json_object(${names.map((name) => `'${name}', ${name}`).join(', ')}))`;
+    const created = model.created.map((field) => field.name);
+    this.insertStatement = sqlite.prepare(
+      `INSERT INTO users (${created.join(', ')}) VALUES (${created.map((name) => `:${name}`).join(', ')})
+       RETURNING ${this.columns}`,
+    );
+    this.findByIdStatement = sqlite.prepare(`SELECT ${this.columns} FROM users WHERE id = ?`);
+    this.deleteStatement = sqlite.prepare('DELETE FROM users WHERE id = :id RETURNING id');
+    this.conditionalDeleteStatement = sqlite.prepare(`DELETE FROM users WHERE id = :id ${IF_MATCH} RETURNING id`);
+    this.listTransaction = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
+    this.insertOnceTransaction = sqlite.transaction((user: UserCreate, request: IdempotentRequest) =>
+      this.createOnce(user, request),
+    );
+  }
+
+  /** The named parameters of an insert: every create field, an absent optional one as null. */
+  private insertParameters(user: UserCreate): Record<string, unknown> {
+    const values = user as Record<string, unknown>;
+    return Object.fromEntries(this.model.created.map((field) => [field.name, values[field.name] ?? null]));
+  }
+
+  async insert(user: UserCreate): Promise<User> {
+    try {
+      return this.insertStatement.all(this.insertParameters(user))[0] as User;
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  async insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
+    try {
+      // IMMEDIATE: take the write lock first, so two workers with the same key cannot both miss it.
+      return this.insertOnceTransaction.immediate(user, request);
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  private createOnce(user: UserCreate, request: IdempotentRequest): { user: User; replayed: boolean } {
+    this.statements.get(`DELETE FROM idempotency_keys WHERE expires_at < ${NOW_TEXT}`).run();
+    const known = this.statements.get('SELECT fingerprint, response FROM idempotency_keys WHERE key = ?').get(request.key) as
+      | { fingerprint: string; response: string }
+      | undefined;
+    if (known) {
+      if (known.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
+      return { user: completeStoredUser(this.model, known.response), replayed: true };
+    }
+    const created = this.insertStatement.all(this.insertParameters(user))[0] as User;
+    this.statements
+      .get(
+        `INSERT INTO idempotency_keys (key, fingerprint, user_id, response, expires_at)
+         VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+${IDEMPOTENCY_KEY_TTL_HOURS} hours'))`,
+      )
+      .run(request.key, request.fingerprint, created.id, JSON.stringify(created));
+    return { user: created, replayed: false };
+  }
+
+  async findById(id: number): Promise<User | undefined> {
+    try {
+      return this.findByIdStatement.get(id) as User | undefined;
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
+    const { fields, key } = changedFields(this.model, changes, expected !== undefined);
+    const statement = this.statements.get(key, () => {
+      const assignments = [...fields.map((field) => `${field} = :${field}`), `updated_at = ${NEXT_UPDATED_AT}`];
+      return this.sqlite.prepare(
+        `UPDATE users SET ${assignments.join(', ')} WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING ${this.columns}`,
+      );
+    });
+    const params: Record<string, unknown> = { id };
+    for (const field of fields) params[field] = (changes as Record<string, unknown>)[field];
+    if (expected) params['expected'] = JSON.stringify(expected);
+    try {
+      return statement.all(params)[0] as User | undefined;
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  async delete(id: number, expected?: readonly string[]): Promise<boolean> {
+    const statement = expected ? this.conditionalDeleteStatement : this.deleteStatement;
+    try {
+      return statement.all(expected ? { id, expected: JSON.stringify(expected) } : { id }).length > 0;
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  async list(criteria: UserListCriteria): Promise<UserPage> {
+    try {
+      return this.listTransaction(criteria);
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+  }
+
+  /** The page, its cursor and its total, read in one transaction: one snapshot even with other writers. */
+  private readPage(criteria: UserListCriteria): UserPage {
+    const active = activeFilters(this.model, criteria.filters);
+    const counting = countStrategy(active);
+    // A histogram-counted filter alone: its matches are known in O(1), so they can choose the plan.
+    const matches = counting.kind === 'histogram' ? this.countHistogram(counting) : 0;
+    const useRangeIndex = counting.kind === 'histogram' && this.rangeIndexIsCheaper(matches, criteria.limit);
+    const query = this.buildQuery(criteria, active, useRangeIndex);
+    const offset = criteria.after ? 0 : criteria.offset;
+    const params = query.params;
+    const { json, size } = this.pageStatement(query).get({ ...params, limit: criteria.limit, offset }) as {
+      json: string;
+      size: number;
+    };
+    // The last row of the page and the one after it: the cursor, and whether a next page exists.
+    const [last, next] = this.probeStatement(query).all({ ...params, probe_offset: offset + criteria.limit - 1 }) as {
+      sort_key: string | number;
+      id: number;
+    }[];
+    const hasMore = next !== undefined;
+    const lastKey: SortKey | null = hasMore && last ? { value: last.sort_key, id: last.id } : null;
+    let total: number | null = null;
+    if (criteria.count) {
+      if (counting.kind === 'all') total = this.countAll();
+      else if (counting.kind === 'histogram') total = matches;
+      else {
+        // The total is of every row matching the filters, wherever the page starts.
+        const count = this.statements.get(`SELECT count(*) AS n FROM ${query.source} ${query.where}`);
+        total = (count.get(params) as { n: number }).n;
+      }
+    }
+    return { json: asJsonText<User[]>(json), size, hasMore, lastKey, total };
+  }
+
+  private countAll(): number {
+    return (this.statements.get(COUNT_ALL).get() as { n: number }).n;
+  }
+
+  private countHistogram({ table, column, min, max }: Extract<CountStrategy, { kind: 'histogram' }>): number {
+    const statement = this.statements.get(`SELECT coalesce(sum(n), 0) AS n FROM ${table} WHERE ${column} BETWEEN ? AND ?`);
+    return (statement.get(min, max) as { n: number }).n;
+  }
+
+  /**
+   * Whether to read a range-filtered page through the range's index (then sort the matches) rather than walk
+   * the sort order and skip non-matching rows: the first costs about `matches` rows, the second about
+   * `(limit + 1) * total / matches`. SQLite cannot know the matches without ANALYZE; the histogram can.
+   */
+  private rangeIndexIsCheaper(matches: number, limit: number): boolean {
+    return matches * matches < (limit + 1) * this.countAll();
+  }
+
+  /** The FROM and WHERE of a list query, as fixed SQL text (one per query shape) plus parameters. */
+  private buildQuery(criteria: UserListCriteria, active: ActiveFilter[], useRangeIndex: boolean): ListQuery {
+    const { after, sort } = criteria;
+    const parameters = new SqlParameters('named');
+    let source = 'users';
+    let idColumn = 'id';
+    let filters = active;
+    const search = active.find((filter) => filter.kind === 'search');
+    if (sort === 'id' && search && [...search.text].length >= 3) {
+      // Driven by the trigram index, which yields matches in id order: a page stops after limit + 1 matches.
+      source = `users JOIN (SELECT rowid AS fts_id FROM users_fts WHERE users_fts MATCH ${parameters.add(ftsPhrase(search.text))}) ON id = fts_id`;
+      idColumn = 'fts_id';
+      filters = active.filter((filter) => filter !== search);
+    }
+    const conditions = filterConditions(filters, FILTERS, parameters, { useRangeIndex });
+    const direction = criteria.descending ? 'DESC' : 'ASC';
+    const expression = sort === 'id' ? idColumn : (GENERATED_SORT_COLUMNS[sort] ?? this.model.sorts.get(sort)!.expression);
+    const orderBy = sort === 'id' ? `${idColumn} ${direction}` : `${expression} ${direction}, id ${direction}`;
+    const comparison = criteria.descending ? '<' : '>';
+    /** The matching rows in order from a position (extra WHERE conditions), limited as asked. */
+    const rowsFrom = (position: string[], columns: string, limit: string, offset: string) =>
+      `SELECT ${columns} FROM ${source} ${whereOf([...conditions, ...position])} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+    let position: string[] = [];
+    // Parameters for the keyset position are named apart from the filters' (:p1...), after them in the text.
+    const keyset: Record<string, unknown> = {};
+    if (after && sort === 'id') {
+      keyset['after_id'] = after.id;
+      position = [`${idColumn} ${comparison} :after_id`];
+    } else if (after && this.isUniqueSort(sort)) {
+      // A unique sort key has no ties, so the position is a plain range on its unique index.
+      keyset['after_value'] = after.value;
+      position = [`${expression} ${comparison} :after_value`];
+    }
+    let rows: ListQuery['rows'] = (columns, limit, offset) => rowsFrom(position, columns, limit, offset);
+    if (after && sort !== 'id' && !this.isUniqueSort(sort)) {
+      // SQLite seeks a row value (key, id) > (?, ?) on the key alone and then walks every tie of the key
+      // (all the users of one age, say). So: the rest of the ties, by id, then the next keys; both arms are
+      // exact index seeks, and UNION ALL yields them in this order.
+      keyset['after_value'] = after.value;
+      keyset['after_id'] = after.id;
+      keyset['fetch_arm'] = criteria.limit + 1;
+      const restOfTies = [`${expression} = :after_value`, `id ${comparison} :after_id`];
+      const nextKeys = [`${expression} ${comparison} :after_value`];
+      rows = (columns, limit, offset) => `
+        SELECT * FROM (
+          SELECT * FROM (${rowsFrom(restOfTies, columns, ':fetch_arm', '0')})
+          UNION ALL
+          SELECT * FROM (${rowsFrom(nextKeys, columns, ':fetch_arm', '0')})
+        ) LIMIT ${limit} OFFSET ${offset}`;
+    }
+    return { where: whereOf(conditions), source, params: { ...parameters.named(), ...keyset }, expression, rows };
+  }
+
+  private isUniqueSort(sort: string): boolean {
+    return this.model.sorts.get(sort)?.field.spec.unique !== undefined;
+  }
+
+  /**
+   * The page as one JSON string rendered by SQLite: no JS object per row. json_group_array takes the rows in
+   * the order the LIMITed subquery yields them (SQLite runs it as a co-routine, in ORDER BY order); an
+   * ORDER BY inside the aggregate would sort the page a second time.
+   */
+  private pageStatement(query: ListQuery): BetterSqlite3.Statement {
+    return this.statements.get(`
+      SELECT ${this.jsonPage} AS json, count(*) AS size FROM (
+        ${query.rows(this.columns, ':limit', ':offset')}
+      )`);
+  }
+
+  /** The sort keys of the page's last row and of the row after it (index entries only). */
+  private probeStatement(query: ListQuery): BetterSqlite3.Statement {
+    return this.statements.get(query.rows(`${query.expression} AS sort_key, id`, '2', ':probe_offset'));
+  }
+}
