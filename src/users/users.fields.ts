@@ -33,6 +33,8 @@ export interface FieldSpec {
   readonly search?: boolean;
   /** Unique, compared case-insensitively (a duplicate is 409). */
   readonly unique?: 'caseless';
+  /** What a 422 says when a value does not match the schema's `pattern` (a regex means nothing to a client). */
+  readonly patternMessage?: string;
 }
 
 // Patterns run with the u flag: [\uD800-\uDFFF] then matches only lone surrogates (text that is not
@@ -50,6 +52,7 @@ const name = (label: string, example: string) =>
     description: `${label}: 1-100 characters, not blank`,
     examples: [example],
   });
+const NAME_MESSAGE = 'must not be blank, nor contain control characters or lone surrogates';
 
 const timestamp = (description: string) =>
   Type.String({ format: 'date-time', description, examples: ['2026-11-26T10:13:25.123Z'] });
@@ -63,6 +66,7 @@ export const userFields = {
   first_name: {
     schema: name('First name', 'John'),
     label: 'first name',
+    patternMessage: NAME_MESSAGE,
     create: 'required',
     patch: true,
     sort: 'first_name',
@@ -72,6 +76,7 @@ export const userFields = {
   last_name: {
     schema: name('Last name', 'Doe'),
     label: 'last name',
+    patternMessage: NAME_MESSAGE,
     create: 'required',
     patch: true,
     sort: 'last_name',

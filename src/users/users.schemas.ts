@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { NAME_PATTERN, NO_CONTROL_CHARACTERS, userFields, type FieldSpec, type UserFields } from './users.fields.js';
+import { NO_CONTROL_CHARACTERS, userFields, type FieldSpec, type UserFields } from './users.fields.js';
 
 // Everything here is computed from the declaration in users.fields.ts: the seed's model family (UserBase,
 // UserCreate, UserUpdate, User), the list query, and the field groups the service and repositories use.
@@ -69,6 +69,8 @@ export interface UserModel {
   filterParams: string[];
   /** The fields `q` searches. */
   searched: FieldDefinition[];
+  /** What a 422 says for each pattern of the schemas, by pattern. */
+  patternMessages: Record<string, string>;
   schemas: {
     UserBase: TSchema;
     UserCreate: TSchema;
@@ -88,7 +90,11 @@ function kindOf(schema: TSchema): ValueKind {
 
 const isNullable = (schema: TSchema) => [(schema as { type?: unknown }).type].flat().includes('null');
 
-/** The query schema of a filter parameter: the field's length or bounds, without its format rules. */
+/**
+ * The query schema of a filter parameter: the field's length or bounds and its pattern, without its format: a
+ * value that breaks the pattern is a client error (`+` in a query string is a space: `%2B` is a plus), any
+ * other value that no user can have matches nothing.
+ */
 function filterParamSchema(filter: FilterDefinition, bound?: 'min' | 'max'): TSchema {
   const { field } = filter;
   if (filter.kind === 'range') {
@@ -97,9 +103,9 @@ function filterParamSchema(filter: FilterDefinition, bound?: 'min' | 'max'): TSc
     return Type.Integer({ minimum, maximum, description: `${which} ${field.spec.label}, inclusive` });
   }
   // Any text the field could hold, and more: a value that is not valid for the field matches nothing.
-  const maxLength = (field.spec.schema as { maxLength?: number }).maxLength ?? 1000;
+  const { maxLength = 1000, pattern = NO_CONTROL_CHARACTERS } = field.spec.schema as { maxLength?: number; pattern?: string };
   const description = `Exact ${field.spec.label}${filter.kind === 'caseless' ? ', case-insensitive' : ''}`;
-  return Type.String({ minLength: 1, maxLength, pattern: NO_CONTROL_CHARACTERS, description });
+  return Type.String({ minLength: 1, maxLength, pattern, description });
 }
 
 /** Derives the model (field groups, filters, schemas) from a declaration of fields. */
@@ -166,6 +172,15 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
     filters,
     filterParams: Object.keys(filterProperties),
     searched,
+    patternMessages: {
+      [NO_CONTROL_CHARACTERS]: 'must not contain control characters or lone surrogates',
+      ...Object.fromEntries(
+        fields.flatMap(({ spec }) => {
+          const { pattern } = spec.schema as { pattern?: string };
+          return pattern && spec.patternMessage ? [[pattern, spec.patternMessage]] : [];
+        }),
+      ),
+    },
     schemas: {
       UserBase: Type.Object(withSchemas(created, () => false), closed),
       UserCreate: Type.Object(withSchemas(created, (field) => field.spec.create === 'optional'), {
@@ -224,12 +239,6 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
 
 /** The users model of the service. */
 export const userModel = defineUserModel(userFields);
-
-/** Validation messages of this feature's patterns, for the validator (which knows no feature). */
-export const PATTERN_MESSAGES: Record<string, string> = {
-  [NAME_PATTERN]: 'must not be blank, nor contain control characters or lone surrogates',
-  [NO_CONTROL_CHARACTERS]: 'must not contain control characters or lone surrogates',
-};
 
 export const UserListSchema = Type.Array(Type.Unsafe<User>({ $ref: 'User#' }));
 

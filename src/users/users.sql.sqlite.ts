@@ -42,6 +42,9 @@ const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
  */
 const GENERATED_SORT_COLUMNS: Record<string, string> = { age: 'age_key' };
 
+/** What SQLite orders by for a sort field: its generated column, or the declared expression. */
+export const sqliteSortKey = (model: UserModel, sort: string) => GENERATED_SORT_COLUMNS[sort] ?? model.sorts.get(sort)!.expression;
+
 interface SqliteFilterContext {
   /** Let SQLite use the range filter's index (otherwise a unary + keeps it walking the sort order). */
   useRangeIndex: boolean;
@@ -272,7 +275,7 @@ export class SqliteUsersRepository implements UsersRepository {
     }
     const conditions = filterConditions(filters, FILTERS, parameters, { useRangeIndex });
     const direction = criteria.descending ? 'DESC' : 'ASC';
-    const expression = sort === 'id' ? idColumn : (GENERATED_SORT_COLUMNS[sort] ?? this.model.sorts.get(sort)!.expression);
+    const expression = sort === 'id' ? idColumn : sqliteSortKey(this.model, sort);
     const orderBy = sort === 'id' ? `${idColumn} ${direction}` : `${expression} ${direction}, id ${direction}`;
     const comparison = criteria.descending ? '<' : '>';
     /** The matching rows in order from a position (extra WHERE conditions), limited as asked. */
