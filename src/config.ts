@@ -18,8 +18,8 @@ export const ConfigSchema = Type.Object({
     default: 'NORMAL',
   }),
   SQLITE_BUSY_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 5000 }),
-  // Reads through a memory map instead of SQLite's page cache copies (0: off). Measured at a million users it
-  // did not change GET by id beyond the noise, and the mapped pages count in RSS, so it is opt-in.
+  // Reads through a memory map instead of SQLite's page cache copies (0: off). Opt-in: no gain for GET by id was
+  // measured (docs/PERFORMANCE.md), and mapped pages count in RSS.
   SQLITE_MMAP_SIZE_MB: Type.Integer({ minimum: 0, maximum: 65536, default: 0 }),
   LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({
     type: 'string',
