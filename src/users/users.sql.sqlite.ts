@@ -10,6 +10,7 @@ import {
   changedFields,
   completeStoredUser,
   countStrategy,
+  createValues,
   domainErrorOf,
   filterConditions,
   likePattern,
@@ -110,7 +111,7 @@ export class SqliteUsersRepository implements UsersRepository {
     this.jsonPage = `json_group_array(json_object(${names.map((name) => `'${name}', ${name}`).join(', ')}))`;
     const created = model.created.map((field) => field.name);
     this.insertStatement = sqlite.prepare(
-      `INSERT INTO users (${created.join(', ')}) VALUES (${created.map((name) => `:${name}`).join(', ')})
+      `INSERT INTO users (${created.join(', ')}) VALUES (${created.map(() => '?').join(', ')})
        RETURNING ${this.columns}`,
     );
     this.findByIdStatement = sqlite.prepare(`SELECT ${this.columns} FROM users WHERE id = ?`);
@@ -122,15 +123,9 @@ export class SqliteUsersRepository implements UsersRepository {
     );
   }
 
-  /** The named parameters of an insert: every create field, an absent optional one as null. */
-  private insertParameters(user: UserCreate): Record<string, unknown> {
-    const values = user as Record<string, unknown>;
-    return Object.fromEntries(this.model.created.map((field) => [field.name, values[field.name] ?? null]));
-  }
-
   async insert(user: UserCreate): Promise<User> {
     try {
-      return this.insertStatement.all(this.insertParameters(user))[0] as User;
+      return this.insertStatement.all(createValues(this.model, user))[0] as User;
     } catch (error) {
       throw domainErrorOf(this.database, error);
     }
@@ -154,7 +149,7 @@ export class SqliteUsersRepository implements UsersRepository {
       if (known.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
       return { user: completeStoredUser(this.model, known.response), replayed: true };
     }
-    const created = this.insertStatement.all(this.insertParameters(user))[0] as User;
+    const created = this.insertStatement.all(createValues(this.model, user))[0] as User;
     this.statements
       .get(
         `INSERT INTO idempotency_keys (key, fingerprint, user_id, response, expires_at)
