@@ -13,7 +13,7 @@ import { installValidators } from './http/validation.js';
 import type { Database } from './db/database.js';
 import { createUsersRepository, type UsersRepository } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
-import { PATTERN_MESSAGES, userModel, type UserModel } from './users/users.schemas.js';
+import { userModel, type UserModel } from './users/users.schemas.js';
 import { UsersService } from './users/users.service.js';
 
 export interface BuildAppOptions {
@@ -69,11 +69,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // JSON is the only body the API takes: anything else, text/plain included, is 415.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
-  installProblemHandlers(app, PATTERN_MESSAGES);
+  const model = options.userModel ?? userModel;
+  installProblemHandlers(app, model.patternMessages);
   installRequestHooks(app, config.INSTANCE_ID);
 
   // Shared schemas become the OpenAPI components, named as in the seed.
-  const model = options.userModel ?? userModel;
   for (const name of ['UserBase', 'UserCreate', 'UserUpdate', 'User'] as const) app.addSchema({ $id: name, ...model.schemas[name] });
   app.addSchema({ $id: 'Problem', ...ProblemSchema });
 
