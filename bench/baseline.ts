@@ -3,41 +3,63 @@ import { write } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import BetterSqlite3 from 'better-sqlite3';
+import type { FieldDefinition } from '../src/users/users.schemas.js';
 
 // The bare baseline: the same routes as the service done by hand with node:http and better-sqlite3, no framework.
 // Same SQLite settings, same response headers, the same one-line JSON access log per request written the way
 // pino writes it (asynchronous fs.write to fd 1, lines queued while a write is in flight). The harness compiles
 // this file to plain JavaScript so the baseline pays no TypeScript loader at run time.
 //
-// Environment: PORT, HOST (127.0.0.1), BASELINE_DB (a SQLite file; the table is created if missing).
+// The user's fields (columns, which ones a create and a PATCH take, their rules) are the declaration's
+// (src/users/users.fields.ts): the harness passes the model's fields as JSON in BASELINE_FIELDS, so the baseline
+// loads no TypeBox (it would weigh on its memory); run on its own (node --import tsx bench/baseline.ts), it reads the model.
+//
+// Environment: PORT, HOST (127.0.0.1), BASELINE_DB (a SQLite file; the table is created if missing), BASELINE_FIELDS.
 
 const PORT = Number(process.env['PORT'] ?? 8001);
 const HOST = process.env['HOST'] ?? '127.0.0.1';
 const FILE = process.env['BASELINE_DB'] ?? './data/baseline.db';
 const BODY_LIMIT = 1048576;
 
+/** A field as the baseline reads it: the model's FieldDefinition, as JSON. */
+type Field = Pick<FieldDefinition, 'name' | 'kind' | 'nullable'> & {
+  spec: Pick<FieldDefinition['spec'], 'create' | 'patch' | 'sort' | 'unique'> & {
+    schema: { minLength?: number; maxLength?: number; minimum?: number; maximum?: number; format?: string; pattern?: string };
+  };
+};
+const FIELD_LIST: Field[] = process.env['BASELINE_FIELDS']
+  ? (JSON.parse(process.env['BASELINE_FIELDS']) as Field[])
+  : (await import('../src/users/users.schemas.js')).userModel.fields;
+const CREATED = FIELD_LIST.filter((field) => field.spec.create !== undefined);
+const PATCHED = FIELD_LIST.filter((field) => field.spec.patch === true);
+
 const db = new BetterSqlite3(FILE, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 // The service's tables and indexes, for a standalone run; the harness gives it a file made by the real migrations.
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+const columnOf = (field: Field) => {
+  if (field.name === 'id') return 'id integer PRIMARY KEY AUTOINCREMENT NOT NULL';
+  if (field.kind === 'timestamp' && field.spec.create === undefined) return `${field.name} text DEFAULT (${NOW}) NOT NULL`;
+  return `${field.name} ${field.kind === 'integer' ? 'integer' : 'text'}${field.nullable ? '' : ' NOT NULL'}`;
+};
+const checksOf = (field: Field) => {
+  const { minimum, maximum } = field.spec.schema;
+  if (field.kind !== 'integer' || minimum === undefined || maximum === undefined) return [];
+  return [`CONSTRAINT users_${field.name}_range CHECK(${field.name} IS NULL OR ${field.name} BETWEEN ${minimum} AND ${maximum})`];
+};
+// A unique field's index on lower() serves its sort too; every other sort has an index on (its expression, id).
+const indexOf = (field: Field) => {
+  if (field.spec.unique === 'caseless') return [`CREATE UNIQUE INDEX IF NOT EXISTS users_${field.name}_lower_uq ON users (lower(${field.name}));`];
+  if (field.spec.sort === undefined || field.name === 'id') return [];
+  return [`CREATE INDEX IF NOT EXISTS users_${field.name}_id_idx ON users (${field.spec.sort}, id);`];
+};
 db.exec(`
   CREATE TABLE IF NOT EXISTS users (
-    id integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-    first_name text NOT NULL,
-    last_name text NOT NULL,
-    age integer,
-    email text NOT NULL,
-    created_at text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-    updated_at text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-    CONSTRAINT users_age_range CHECK(age IS NULL OR age BETWEEN 0 AND 150)
+    ${[...FIELD_LIST.map(columnOf), ...FIELD_LIST.flatMap(checksOf)].join(',\n    ')}
   );
-  CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_uq ON users (lower(email));
-  CREATE INDEX IF NOT EXISTS users_first_name_id_idx ON users (first_name, id);
-  CREATE INDEX IF NOT EXISTS users_last_name_id_idx ON users (last_name, id);
-  CREATE INDEX IF NOT EXISTS users_created_at_id_idx ON users (created_at, id);
-  CREATE INDEX IF NOT EXISTS users_updated_at_id_idx ON users (updated_at, id);
-  CREATE INDEX IF NOT EXISTS users_age_id_idx ON users (coalesce(age, -1), id);
+  ${FIELD_LIST.flatMap(indexOf).join('\n  ')}
   CREATE TABLE IF NOT EXISTS users_count (id integer PRIMARY KEY NOT NULL, n integer NOT NULL);
   INSERT INTO users_count (id, n) SELECT 1, (SELECT count(*) FROM users) WHERE NOT EXISTS (SELECT 1 FROM users_count);
   CREATE TRIGGER IF NOT EXISTS users_count_after_insert AFTER INSERT ON users BEGIN
@@ -48,19 +70,16 @@ db.exec(`
   END;
 `);
 
-const COLUMNS = 'id, first_name, last_name, age, email, created_at, updated_at';
-const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+const COLUMNS = FIELD_LIST.map((field) => field.name).join(', ');
 const ping = db.prepare('SELECT n FROM users_count WHERE id = 1');
 const findById = db.prepare(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
 const listPage = db.prepare(`SELECT ${COLUMNS} FROM users ORDER BY id LIMIT ? OFFSET ?`);
 const insert = db.prepare(
-  `INSERT INTO users (first_name, last_name, age, email) VALUES (?, ?, ?, ?) RETURNING ${COLUMNS}`,
+  `INSERT INTO users (${CREATED.map((field) => field.name).join(', ')}) VALUES (${CREATED.map(() => '?').join(', ')}) RETURNING ${COLUMNS}`,
 );
 const updates = new Map<string, BetterSqlite3.Statement>();
 // Writes with RETURNING are stepped to the end with .all(), as the service does: .get() stops at the first row,
 // and a stream of such writes keeps the WAL from ever being reset (it grew to gigabytes in seconds under POST load).
-const FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
-type Field = (typeof FIELDS)[number];
 
 // --- the access log, as pino writes it ------------------------------------------------------------------------
 const LOG_PREFIX = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
@@ -113,21 +132,28 @@ function problem(res: ServerResponse, id: string, status: number, code: string, 
   send(res, id, status, body, 'application/problem+json', extra);
 }
 
-// --- minimal hand validation -------------------------------------------------------------------------------------
+// --- minimal hand validation, by the declared rules of each field -----------------------------------------------
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const validName = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 100 && /\S/.test(v);
-const validEmail = (v: unknown) => typeof v === 'string' && v.length <= 254 && EMAIL.test(v);
-const validAge = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 150);
+const PATTERNS = new Map(FIELD_LIST.flatMap((field) => (field.spec.schema.pattern ? [[field.name, new RegExp(field.spec.schema.pattern, 'u')]] : [])));
+/** Whether a value is valid for a field (text lengths in UTF-16 units: a rough check, as a hand-written server does). */
+function validValue(field: Field, v: unknown): boolean {
+  if (v === null) return field.nullable;
+  const { minLength = 0, maxLength = Infinity, minimum = -Infinity, maximum = Infinity, format } = field.spec.schema;
+  if (field.kind === 'integer') return Number.isInteger(v) && (v as number) >= minimum && (v as number) <= maximum;
+  if (typeof v !== 'string' || v.length < minLength || v.length > maxLength) return false;
+  if (format === 'email' && !EMAIL.test(v)) return false;
+  return PATTERNS.get(field.name)?.test(v) ?? true;
+}
+const ALLOWED = new Set([...CREATED, ...PATCHED].map((field) => field.name));
 
 /** The invalid fields of a body; `partial` for PATCH (every field optional). */
 function invalidFields(body: Record<string, unknown>, partial: boolean): string[] {
   const bad: string[] = [];
-  for (const key of Object.keys(body)) if (!(FIELDS as readonly string[]).includes(key)) bad.push(key);
-  for (const key of ['first_name', 'last_name'] as const) {
-    if (body[key] === undefined ? !partial : !validName(body[key])) bad.push(key);
+  for (const key of Object.keys(body)) if (!ALLOWED.has(key)) bad.push(key);
+  for (const field of partial ? PATCHED : CREATED) {
+    const value = body[field.name];
+    if (value === undefined ? !partial && field.spec.create === 'required' : !validValue(field, value)) bad.push(field.name);
   }
-  if (body['email'] === undefined ? !partial : !validEmail(body['email'])) bad.push('email');
-  if (body['age'] !== undefined && !validAge(body['age'])) bad.push('age');
   return bad;
 }
 
@@ -196,7 +222,7 @@ function createUser(res: ServerResponse, id: string, body: Record<string, unknow
   const bad = invalidFields(body, false);
   if (bad.length > 0) return problem(res, id, 422, 'VALIDATION_FAILED', `Invalid fields: ${bad.join(', ')}.`);
   try {
-    const user = insert.all(body['first_name'], body['last_name'], body['age'] ?? null, body['email'])[0] as { id: number };
+    const user = insert.all(...CREATED.map((field) => body[field.name] ?? null))[0] as { id: number };
     send(res, id, 201, JSON.stringify(user), undefined, { location: `/users/${user.id}` });
   } catch (error) {
     if (isUniqueViolation(error)) return problem(res, id, 409, 'EMAIL_TAKEN', 'This email is already used by another user.');
@@ -207,7 +233,7 @@ function createUser(res: ServerResponse, id: string, body: Record<string, unknow
 function updateUser(res: ServerResponse, id: string, userId: number, body: Record<string, unknown>): void {
   const bad = invalidFields(body, true);
   if (bad.length > 0) return problem(res, id, 422, 'VALIDATION_FAILED', `Invalid fields: ${bad.join(', ')}.`);
-  const fields = FIELDS.filter((field: Field) => body[field] !== undefined);
+  const fields = PATCHED.map((field) => field.name).filter((field) => body[field] !== undefined);
   let user: unknown;
   try {
     if (fields.length === 0) {

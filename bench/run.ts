@@ -9,7 +9,8 @@ import { parseCli } from '../scripts/harness/cli.js';
 import { measureProcess, memoryOf } from '../scripts/harness/process-stats.js';
 import { SERVER_ENTRY, startServer, type ServerProcess } from '../scripts/harness/server-process.js';
 import { fixed, machine, mb, ms, table, verdict } from './report.js';
-import { copySqlite, samplePostgres, sampleSqlite, seedPostgres, seedSqlite, type SeedResult } from './seed.js';
+import { userModel } from '../src/users/users.schemas.js';
+import { copySqlite, RANGE_PROBES, samplePostgres, sampleSqlite, seedPostgres, seedSqlite, type SeedResult } from './seed.js';
 import { median, nextLink, timeSequential, trimmedMean, type Timed } from './timing.js';
 import { requireWrk, runWrk, type WrkResult } from './wrk.js';
 
@@ -310,7 +311,8 @@ interface Shape {
   filtered?: boolean;
 }
 
-const SORTS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
+/** Every sortable field of the declaration (src/users/users.fields.ts). */
+const SORTS = [...userModel.sorts.keys()];
 
 function listShapes(sample: Record<string, unknown>, users: number): Shape[] {
   const shapes: Shape[] = [{ label: 'first page', path: '/users/?limit=100', checked: true }];
@@ -319,15 +321,38 @@ function listShapes(sample: Record<string, unknown>, users: number): Shape[] {
     shapes.push({ label: `sort=-${field}`, path: `/users/?limit=100&sort=-${field}`, checked: true });
   }
   const filter = (label: string, query: string) => shapes.push({ label, path: `/users/?limit=100&${query}`, checked: true, filtered: true });
-  const email = String(sample['email']);
-  filter(`email= (one match, other case)`, `email=${encodeURIComponent(email.toUpperCase())}`);
-  filter(`first_name=${String(sample['first_name'])}`, `first_name=${encodeURIComponent(String(sample['first_name']))}`);
-  filter(`last_name=${String(sample['last_name'])}`, `last_name=${encodeURIComponent(String(sample['last_name']))}`);
-  filter('min_age=65', 'min_age=65');
-  filter('max_age=25', 'max_age=25');
-  filter('min_age=30&max_age=40', 'min_age=30&max_age=40');
-  filter('q=son (common)', 'q=son');
-  filter('q=zqx (no match)', 'q=zqx');
+  // Every filter of the declaration: a text filter by the sampled user's value (in upper case for a caseless one),
+  // a range filter by the bounds bench/seed.ts gives for its field.
+  for (const definition of userModel.filters) {
+    if (definition.kind === 'range') continue;
+    const value = sample[definition.field.name];
+    if (value === null || value === undefined) {
+      progress(`no ${definition.param}= shape: the sampled user has no ${definition.field.name}`);
+      continue;
+    }
+    if (definition.kind === 'caseless') {
+      const note = definition.field.spec.unique ? 'one match, other case' : 'other case';
+      filter(`${definition.param}= (${note})`, `${definition.param}=${encodeURIComponent(String(value).toUpperCase())}`);
+    } else {
+      filter(`${definition.param}=${String(value)}`, `${definition.param}=${encodeURIComponent(String(value))}`);
+    }
+  }
+  for (const definition of userModel.filters) {
+    if (definition.kind !== 'range') continue;
+    const probes = RANGE_PROBES[definition.field.name];
+    if (!probes) {
+      progress(`no ${definition.min}/${definition.max} shapes: bench/seed.ts has no RANGE_PROBES for ${definition.field.name}`);
+      continue;
+    }
+    const { min, max } = definition;
+    filter(`${min}=${probes.min}`, `${min}=${probes.min}`);
+    filter(`${max}=${probes.max}`, `${max}=${probes.max}`);
+    filter(`${min}=${probes.band[0]}&${max}=${probes.band[1]}`, `${min}=${probes.band[0]}&${max}=${probes.band[1]}`);
+  }
+  if (userModel.filterParams.includes('q')) {
+    filter('q=son (common)', 'q=son');
+    filter('q=zqx (no match)', 'q=zqx');
+  }
   shapes.push({ label: `offset=${users - 100} (reference: offset pages cost O(offset))`, path: `/users/?limit=100&offset=${users - 100}`, checked: false });
   return shapes;
 }
@@ -404,7 +429,8 @@ async function main(): Promise<void> {
     label: `baseline (${options.users} users, SQLite)`,
     entry: baselineFile,
     nodeArgs: [],
-    env: { NODE_ENV: 'production', BASELINE_DB: baselineDb },
+    // The user's fields, from the declaration: the baseline reads them from here rather than load the model itself.
+    env: { NODE_ENV: 'production', BASELINE_DB: baselineDb, BASELINE_FIELDS: JSON.stringify(userModel.fields) },
     seed: baselineSeed,
   };
   say(`Seeded ${service.seed.count} users in ${fixed(service.seed.ms / 1000, 1)} s (ids ${service.seed.minId}–${service.seed.maxId}).`);

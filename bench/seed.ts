@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { readMigrations } from '../src/db/migrations.js';
 import { migrateSqlite, openSqlite } from '../src/db/sqlite.js';
+import { userModel, type FieldDefinition } from '../src/users/users.schemas.js';
 
 // Seed data for the benchmark: written straight into the database in SQL (a million rows in seconds), into a
 // schema made by the real migrations so the indexes, triggers and derived tables are the production ones.
@@ -51,26 +52,93 @@ function prng(seed: number): () => number {
 const pick = <T>(list: readonly T[], random: () => number): T => list[Math.floor(random() * list.length)]!;
 const ascii = (s: string) => s.normalize('NFD').replace(/[^A-Za-z0-9]/g, '');
 
-export type SeedRow = [first_name: string, last_name: string, age: number | null, email: string, created_at: string, updated_at: string];
+/** A seeded value, as both drivers take it. */
+export type SeedValue = string | number | null;
+/** One user, its values in the order of SEED_COLUMNS. */
+export type SeedRow = SeedValue[];
+
+/** What a generator knows of the row it fills: its id, the values drawn so far, and the one PRNG of the run. */
+interface RowContext {
+  /** The row's number, start + 1 to start + count: its id, in a table seeded from empty. */
+  id: number;
+  /** 1 for the first row of this call, `count` for the last. */
+  index: number;
+  count: number;
+  random: () => number;
+  now: number;
+  /** The values of the columns before this one, by name. */
+  values: Readonly<Record<string, SeedValue>>;
+}
+
+const SPAN = 3 * 365 * 24 * 3600 * 1000;
 
 /**
- * Generates `count` users in id order: ~100 first names and ~110 last names (so a name filter matches about
- * 1% of the table), 10% without an age, unique emails (some in mixed case), created_at increasing with the id
- * over the last three years and updated_at at or after it.
+ * One generator per field, by name, called in the order of SEED_COLUMNS: ~100 first names and ~110 last names (so a
+ * name filter matches about 1% of the table), 10% without an age, unique emails (some in mixed case), created_at
+ * increasing with the id over the last three years and updated_at at or after it. A field added to the declaration
+ * needs one only if it is required or cannot be null (it is seeded null otherwise). The generators share one PRNG:
+ * a new one that draws from it changes the values of the fields after it.
+ */
+const GENERATORS: Record<string, (row: RowContext) => SeedValue> = {
+  first_name: ({ random }) => pick(FIRST_NAMES, random),
+  last_name: ({ random }) => pick(LAST_NAMES, random),
+  age: ({ random }) => (random() < 0.1 ? null : 18 + Math.floor(random() * 73)),
+  email: ({ id, random, values }) => {
+    const local = `${ascii(drawn(values, 'first_name'))}.${ascii(drawn(values, 'last_name'))}.${id}`;
+    return `${id % 7 === 0 ? local : local.toLowerCase()}@${pick(DOMAINS, random)}`;
+  },
+  created_at: ({ index, count, now }) => new Date(now - SPAN + Math.floor((SPAN * index) / (count + 1))).toISOString(),
+  updated_at: ({ random, now, values }) =>
+    new Date(Math.min(now, Date.parse(drawn(values, 'created_at')) + Math.floor(random() * 30 * 24 * 3600 * 1000))).toISOString(),
+};
+
+/**
+ * Bounds to time a range filter with, by field, for the values GENERATORS draws (ages 18-90, 10% without): a lower
+ * bound about a third of the users pass, an upper bound about a tenth pass, and a band of about a seventh.
+ */
+export const RANGE_PROBES: Record<string, { min: number; max: number; band: [number, number] }> = {
+  age: { min: 65, max: 25, band: [30, 40] },
+};
+
+/** A text value drawn before, which another generator derives from. */
+function drawn(values: Readonly<Record<string, SeedValue>>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string') throw new Error(`the seed generates ${name} after the fields that read it, or not as text`);
+  return value;
+}
+
+/**
+ * The seeded fields, from the declaration: those a client sets on create, then the timestamps the server sets (the
+ * id is assigned by the database). An optional field without a generator is seeded null when it may be null; a
+ * required one, or one that cannot be null, needs a generator, and the seed says so.
+ */
+const SEEDED: { field: FieldDefinition; generate: ((row: RowContext) => SeedValue) | null }[] = [
+  ...userModel.created,
+  ...userModel.fields.filter((field) => field.kind === 'timestamp' && field.spec.create === undefined),
+].map((field) => {
+  const generate = GENERATORS[field.name] ?? null;
+  if (!generate && (field.spec.create === 'required' || !field.nullable)) {
+    const why = field.spec.create === 'required' ? 'a required field' : 'a field that cannot be null';
+    throw new Error(`bench/seed.ts has no generator for users.${field.name}, ${why}: add one to GENERATORS`);
+  }
+  return { field, generate };
+});
+
+/** The columns a seeded row fills, in order. */
+export const SEED_COLUMNS = SEEDED.map(({ field }) => field.name);
+
+/**
+ * Generates `count` users in id order (see GENERATORS): the same ones on every run (timestamps relative to now), from
+ * one PRNG that the generators draw from in the order of the columns.
  */
 export function* seedRows(count: number, start = 0): Generator<SeedRow> {
   const random = prng(0x5eed + start);
   const now = Date.now();
-  const span = 3 * 365 * 24 * 3600 * 1000;
-  for (let i = start + 1; i <= start + count; i++) {
-    const first = pick(FIRST_NAMES, random);
-    const last = pick(LAST_NAMES, random);
-    const age = random() < 0.1 ? null : 18 + Math.floor(random() * 73);
-    const local = `${ascii(first)}.${ascii(last)}.${i}`;
-    const email = `${i % 7 === 0 ? local : local.toLowerCase()}@${pick(DOMAINS, random)}`;
-    const created = now - span + Math.floor((span * (i - start)) / (count + 1));
-    const updated = Math.min(now, created + Math.floor(random() * 30 * 24 * 3600 * 1000));
-    yield [first, last, age, email, new Date(created).toISOString(), new Date(updated).toISOString()];
+  for (let id = start + 1; id <= start + count; id++) {
+    const values: Record<string, SeedValue> = {};
+    const context: RowContext = { id, index: id - start, count, random, now, values };
+    for (const { field, generate } of SEEDED) values[field.name] = generate ? generate(context) : null;
+    yield SEED_COLUMNS.map((name) => values[name]!);
   }
 }
 
@@ -104,11 +172,17 @@ export function seedSqlite(filename: string, count: number): SeedResult {
   const indexes = sqlite
     .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL`)
     .all() as { name: string; sql: string }[];
+  // The rows go into the columns of the first migration; a column a later migration adds is filled after it (when
+  // the seed has a generator for it; otherwise it keeps what the migration gives the existing rows, as in production).
+  const initial = new Set((sqlite.prepare(`SELECT name FROM pragma_table_info('users')`).all() as { name: string }[]).map(({ name }) => name));
+  const early = SEED_COLUMNS.flatMap((name, index) => (initial.has(name) ? [index] : []));
+  const late = SEEDED.flatMap(({ field, generate }, index) => (!initial.has(field.name) && generate ? [index] : []));
+  const pickColumns = (row: SeedRow, columns: number[]) => (columns.length === row.length ? row : columns.map((index) => row[index]!));
   const insert = sqlite.prepare(
-    'INSERT INTO users (first_name, last_name, age, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    `INSERT INTO users (${early.map((index) => SEED_COLUMNS[index]).join(', ')}) VALUES (${early.map(() => '?').join(', ')})`,
   );
   const insertBatch = sqlite.transaction((rows: SeedRow[]) => {
-    for (const row of rows) insert.run(row);
+    for (const row of rows) insert.run(pickColumns(row, early));
   });
   sqlite.transaction(() => {
     for (const index of indexes) sqlite.exec(`DROP INDEX "${index.name}"`);
@@ -126,6 +200,15 @@ export function seedSqlite(filename: string, count: number): SeedResult {
     for (const index of indexes) sqlite.exec(index.sql);
   })();
   migrateSqlite(sqlite);
+  if (late.length > 0) {
+    // The same rows again (the generator is deterministic), for the columns that did not exist at first.
+    const update = sqlite.prepare(`UPDATE users SET ${late.map((index) => `${SEED_COLUMNS[index]} = ?`).join(', ')} WHERE id = ?`);
+    const firstId = (sqlite.prepare('SELECT min(id) AS id FROM users').get() as { id: number }).id;
+    sqlite.transaction(() => {
+      let id = firstId;
+      for (const row of seedRows(count)) update.run(...late.map((index) => row[index]), id++);
+    })();
+  }
 
   const reference = openSqlite(':memory:', SETTINGS);
   migrateSqlite(reference);
@@ -174,10 +257,12 @@ export async function seedPostgres(connectionString: string, count: number): Pro
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users'`,
     );
     const typeOf = new Map(columns.rows.map((c) => [c.column_name, c.data_type]));
-    const names = ['first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
+    const names = SEED_COLUMNS;
     for (const name of names) if (!typeOf.has(name)) throw new Error(`users.${name} is missing from the PostgreSQL schema`);
     const select = names.map((n, i) => `c${i}::${typeOf.get(n)}`).join(', ');
-    const text = `INSERT INTO users (${names.join(', ')}) SELECT ${select} FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]) AS t(${names.map((_, i) => `c${i}`).join(', ')})`;
+    // Integers travel as bigint[], everything else as text[]; the SELECT casts each to its column's type.
+    const arrays = SEEDED.map(({ field }, i) => `$${i + 1}::${field.kind === 'integer' ? 'bigint' : 'text'}[]`).join(', ');
+    const text = `INSERT INTO users (${names.join(', ')}) SELECT ${select} FROM unnest(${arrays}) AS t(${names.map((_, i) => `c${i}`).join(', ')})`;
     let batch: SeedRow[] = [];
     const flush = async () => {
       const cols = names.map((_, i) => batch.map((row) => row[i]));

@@ -7,46 +7,41 @@ import type { Database } from '../../src/db/database.js';
 import type { UserListCriteria, UsersRepository } from '../../src/users/users.repository.js';
 import { userModel, type SortField, type User, type UserCreate } from '../../src/users/users.schemas.js';
 import { createTestDatabase, TEST_DIALECTS } from '../helpers/database.js';
+import { boundsOf, compareSortValues, rulesOf, sortValues, type SortValue } from '../helpers/factories.js';
 
 // The repository contract, run on every dialect with the same expectations: whatever passes here on SQLite
 // passes on PostgreSQL, so the HTTP layer above cannot tell them apart.
 
 const WIRE_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const USER_KEYS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
+/** Every field of the declaration, in wire order. */
+const USER_KEYS = userModel.fields.map((field) => field.name);
+const [AGE_MIN, AGE_MAX] = boundsOf('age');
 
 /** Names that tell a binary (code point) order from a locale's: case, accents, fullwidth letters, emoji. */
 const FIXTURE: UserCreate[] = [
   { first_name: 'Ann', last_name: 'Lee', age: 30, email: 'ann.lee@example.com' },
   { first_name: 'ann', last_name: 'Lee', age: null, email: 'Ann.Two@Example.com' },
   { first_name: 'Zoë', last_name: 'Ångström', age: 30, email: 'zoe@example.com' },
-  { first_name: 'Bob', last_name: 'lee', age: 0, email: 'bob_100%@example.com' },
-  { first_name: 'Ann', last_name: 'Émile', age: 150, email: 'x@example.org' },
+  { first_name: 'Bob', last_name: 'lee', age: AGE_MIN, email: 'bob_100%@example.com' },
+  { first_name: 'Ann', last_name: 'Émile', age: AGE_MAX, email: 'x@example.org' },
   { first_name: 'Émile', last_name: 'Zola', email: 'EMILE@EXAMPLE.COM' },
   { first_name: 'Ｚed', last_name: '😀 Smile', age: 45, email: 'smile@example.net' },
   { first_name: 'Bob', last_name: 'Back\\slash', age: 45, email: 'bob.b@example.com' },
 ];
 
-/** SQLite's lower(): ASCII letters only. */
-const asciiLower = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-
-/** Binary order of UTF-8, which is code point order: SQLite's BINARY collation and PostgreSQL's "C". */
-function compareValues(a: string | number, b: string | number): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)));
-}
-
-/** The value a user sorts by, as SORT_EXPRESSIONS computes it. */
-function sortValue(user: User, field: SortField): string | number {
-  if (field === 'age') return user.age ?? -1;
-  if (field === 'email') return asciiLower(user.email);
-  return user[field];
-}
+/** The value a user sorts by, from the declared sort expression of each sortable field. */
+const SORT_VALUES = sortValues();
+const sortValue = (user: User, field: SortField): SortValue => SORT_VALUES.get(field)!(user);
+/** What an insert stores for each optional field it is not given: the schema's default, or null. */
+const ABSENT = Object.fromEntries(
+  userModel.created.filter((field) => field.spec.create === 'optional').map((field) => [field.name, rulesOf(field).default ?? null]),
+);
 
 /** The ids in the order the repository must return them: by the sort value, ties by id, both in one direction. */
 function expectedOrder(users: User[], field: SortField, descending: boolean): number[] {
   const sign = descending ? -1 : 1;
   return [...users]
-    .sort((a, b) => sign * (compareValues(sortValue(a, field), sortValue(b, field)) || a.id - b.id))
+    .sort((a, b) => sign * (compareSortValues(sortValue(a, field), sortValue(b, field)) || a.id - b.id))
     .map((user) => user.id);
 }
 
@@ -98,14 +93,15 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     describe('insert, findById, update, delete', () => {
-      it('inserts a user and returns it with its id and timestamps, age null when absent', async () => {
+      it('inserts a user and returns it with its id and timestamps, age (every optional field) null when absent', async () => {
         const before = Date.now();
         const user = await repository.insert({ first_name: 'John', last_name: 'Doe', email: 'john@example.com' });
         assert.deepEqual(Object.keys(user), USER_KEYS);
         assert.equal(user.id, 1);
+        assert.equal(user.age, null);
         assert.deepEqual(
           { ...user, created_at: undefined, updated_at: undefined },
-          { id: 1, first_name: 'John', last_name: 'Doe', age: null, email: 'john@example.com', created_at: undefined, updated_at: undefined },
+          { ...ABSENT, id: 1, first_name: 'John', last_name: 'Doe', email: 'john@example.com', created_at: undefined, updated_at: undefined },
         );
         assertWireTimestamps(user);
         assert.equal(user.created_at, user.updated_at);
@@ -127,7 +123,7 @@ for (const dialect of TEST_DIALECTS) {
         const user = await repository.insert({
           first_name: 'Zoë "Z" O\'Brien',
           last_name: '😀 \\ ％ _ %',
-          age: 150,
+          age: AGE_MAX,
           email: 'odd_%\\@example.com',
         });
         assert.deepEqual(await repository.findById(user.id), user);
@@ -409,9 +405,9 @@ for (const dialect of TEST_DIALECTS) {
           { name: 'first_name: accents are kept', filters: { first_name: 'Émile' }, ids: [6] },
           { name: 'last_name: exact, same case', filters: { last_name: 'Lee' }, ids: [1, 2] },
           { name: 'min_age: inclusive, no age never matches', filters: { min_age: 30 }, ids: [1, 3, 5, 7, 8] },
-          { name: 'max_age: inclusive, no age never matches', filters: { max_age: 0 }, ids: [4] },
+          { name: 'max_age: inclusive, no age never matches', filters: { max_age: AGE_MIN }, ids: [4] },
           { name: 'min_age and max_age', filters: { min_age: 30, max_age: 45 }, ids: [1, 3, 7, 8] },
-          { name: 'max_age 150 is every user with an age', filters: { max_age: 150 }, ids: [1, 3, 4, 5, 7, 8] },
+          { name: `max_age ${AGE_MAX} is every user with an age`, filters: { max_age: AGE_MAX }, ids: [1, 3, 4, 5, 7, 8] },
           { name: 'q: case-insensitive substring of first name or email', filters: { q: 'ANN' }, ids: [1, 2, 5] },
           { name: 'q: substring of last name and email', filters: { q: 'mile' }, ids: [5, 6, 7] },
           { name: 'q: an email domain', filters: { q: '@example.org' }, ids: [5] },
@@ -431,7 +427,7 @@ for (const dialect of TEST_DIALECTS) {
           { name: 'q: no match', filters: { q: 'nobody' }, ids: [] },
           { name: 'filters combine with AND', filters: { first_name: 'Ann', min_age: 100 }, ids: [5] },
           { name: 'q and age combine', filters: { q: 'lee', max_age: 29 }, ids: [4] },
-          { name: 'all filters at once', filters: { email: 'x@EXAMPLE.org', first_name: 'Ann', last_name: 'Émile', min_age: 150, max_age: 150, q: 'ann' }, ids: [5] },
+          { name: 'all filters at once', filters: { email: 'x@EXAMPLE.org', first_name: 'Ann', last_name: 'Émile', min_age: AGE_MAX, max_age: AGE_MAX, q: 'ann' }, ids: [5] },
           // PostgreSQL text cannot hold U+0000: a value with one matches nothing there, and nothing stored has one.
           { name: 'a filter value with U+0000 matches nothing', filters: { first_name: 'Ann\0' }, ids: [] },
           { name: 'an email filter with U+0000 matches nothing', filters: { email: 'x@example.org\0' }, ids: [] },
@@ -464,7 +460,7 @@ for (const dialect of TEST_DIALECTS) {
             const user = users.find((candidate) => candidate.id === userId)!;
             // In id order the cursor's id is the whole position.
             if (field === 'id') return sign * (user.id - id) > 0;
-            return sign * (compareValues(sortValue(user, field), value) || user.id - id) > 0;
+            return sign * (compareSortValues(sortValue(user, field), value) || user.id - id) > 0;
           });
           return { actual: (await list({ sort: field, descending, after: { value, id } })).ids, expected };
         };

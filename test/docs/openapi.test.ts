@@ -4,6 +4,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { userModel } from '../../src/users/users.schemas.js';
 
 // The OpenAPI document checked against the contract (/work/shared/CONTRACT.md): valid 3.1, and complete:
 // every route, parameter, body, status code, header, summary and example a client relies on.
@@ -63,8 +64,10 @@ const CONTRACT: { method: string; path: string; statuses: number[] }[] = [
 ];
 
 const SEED_MODELS = ['UserBase', 'UserCreate', 'UserUpdate', 'User', 'Problem'];
-const LIST_PARAMETERS = ['offset', 'limit', 'sort', 'email', 'first_name', 'last_name', 'min_age', 'max_age', 'q'];
-const SORT_FIELDS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
+// The fields, sorts and filters come from the declaration (src/users/users.fields.ts), through the model.
+const names = (fields: { name: string }[]) => fields.map((field) => field.name);
+const LIST_PARAMETERS = ['offset', 'limit', 'sort', 'cursor', ...userModel.filterParams, 'count'];
+const SORT_FIELDS = [...userModel.sorts.keys()];
 const PROBLEM_REF = '#/components/schemas/Problem';
 const USER_REF = '#/components/schemas/User';
 
@@ -130,16 +133,19 @@ describe('the OpenAPI document served at GET /openapi.json', () => {
     assert.deepEqual(generated, [], 'no component may have a generated name');
   });
 
-  it('gives each seed model exactly the fields of the contract', () => {
+  it('gives each seed model exactly the fields of the declaration', () => {
     const { User, UserBase, UserCreate, UserUpdate } = document.components.schemas;
-    const userFields = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'];
-    const editable = ['first_name', 'last_name', 'age', 'email'];
+    const userFields = names(userModel.fields);
+    const created = names(userModel.created);
+    const required = names(userModel.created.filter((field) => field.spec.create === 'required'));
+    const patched = names(userModel.patched);
     assert.deepEqual(Object.keys(User?.properties ?? {}).sort(), [...userFields].sort());
     assert.deepEqual([...(User?.required ?? [])].sort(), [...userFields].sort());
-    assert.deepEqual(Object.keys(UserBase?.properties ?? {}).sort(), [...editable].sort());
-    assert.deepEqual(Object.keys(UserCreate?.properties ?? {}).sort(), [...editable].sort());
-    assert.deepEqual([...(UserCreate?.required ?? [])].sort(), ['email', 'first_name', 'last_name']);
-    assert.deepEqual(Object.keys(UserUpdate?.properties ?? {}).sort(), [...editable].sort());
+    assert.deepEqual(Object.keys(UserBase?.properties ?? {}).sort(), [...created].sort());
+    assert.deepEqual([...(UserBase?.required ?? [])].sort(), [...created].sort());
+    assert.deepEqual(Object.keys(UserCreate?.properties ?? {}).sort(), [...created].sort());
+    assert.deepEqual([...(UserCreate?.required ?? [])].sort(), [...required].sort());
+    assert.deepEqual(Object.keys(UserUpdate?.properties ?? {}).sort(), [...patched].sort());
     assert.deepEqual(UserUpdate?.required ?? [], [], 'every UserUpdate field is optional');
     for (const [name, schema] of Object.entries({ UserCreate, UserUpdate })) {
       assert.equal(schema?.additionalProperties, false, `${name} must reject unknown fields`);
@@ -229,8 +235,10 @@ describe('the OpenAPI document served at GET /openapi.json', () => {
     }
   });
 
-  it('documents the list query parameters offset, limit, sort and the filters, each with a schema and a description', () => {
+  it('documents the list query parameters offset, limit, sort, cursor, count and the filters, each with a schema and a description', () => {
     const parameters = operation('get', '/users/').parameters ?? [];
+    const query = parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+    assert.deepEqual([...query].sort(), [...LIST_PARAMETERS].sort(), 'exactly the parameters of the list and the filters of the declaration');
     for (const name of LIST_PARAMETERS) {
       const parameter = parameters.find((candidate) => candidate.name === name);
       assert.ok(parameter, `GET /users/ must document the query parameter ${name}`);
@@ -262,11 +270,19 @@ describe('the OpenAPI document served at GET /openapi.json', () => {
       assert.ok(sortValues.includes(field), `sort must accept ${field}`);
       assert.ok(sortValues.includes(`-${field}`), `sort must accept -${field}`);
     }
-    for (const name of ['min_age', 'max_age']) {
-      assert.deepEqual(
-        { type: schemaOf(name).type, minimum: schemaOf(name).minimum, maximum: schemaOf(name).maximum },
-        { type: 'integer', minimum: 0, maximum: 150 },
-      );
+    assert.equal(sortValues.length, 2 * SORT_FIELDS.length, 'sort accepts only the sortable fields of the declaration');
+    // A range filter's bounds are its field's, as the field's schema declares them.
+    const ranges = userModel.filters.flatMap((filter) => (filter.kind === 'range' ? [filter] : []));
+    assert.ok(ranges.length > 0, 'the declaration has a range filter (min_age, max_age)');
+    for (const { field, min, max } of ranges) {
+      const { minimum, maximum } = field.spec.schema as { minimum?: number; maximum?: number };
+      for (const name of [min, max]) {
+        assert.deepEqual(
+          { type: schemaOf(name).type, minimum: schemaOf(name).minimum, maximum: schemaOf(name).maximum },
+          { type: 'integer', minimum, maximum },
+          name,
+        );
+      }
     }
   });
 

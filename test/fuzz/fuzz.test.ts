@@ -28,7 +28,9 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { TEST_DIALECTS, type TestDialect } from '../helpers/database.js';
-import type { User } from '../../src/users/users.schemas.js';
+import { asciiLower, boundsOf, compareSortValues, rulesOf, sortValues, type FieldRules, type SortValue } from '../helpers/factories.js';
+import { NAME_PATTERN } from '../../src/users/users.fields.js';
+import { userModel, type FieldDefinition, type FilterDefinition, type User, type UserCreate } from '../../src/users/users.schemas.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Run parameters
@@ -56,24 +58,51 @@ const DIALECTS = TEST_DIALECTS.filter((dialect) => requested.includes(dialect));
 // The resource
 // ---------------------------------------------------------------------------------------------------------
 
-type UserInput = Pick<User, 'first_name' | 'last_name' | 'age' | 'email'>;
+// Everything that names the user's fields comes from the declaration (src/users/users.fields.ts) through the
+// model: which fields a client sends, their generators and rules (from each field's schema), the sorts (from the
+// declared sort expressions), the filters (from their kinds) and the searched fields.
 
-const FIELDS = ['first_name', 'last_name', 'age', 'email'] as const;
-type Field = (typeof FIELDS)[number];
-const isField = (key: string): key is Field => (FIELDS as readonly string[]).includes(key);
+/** The fields a client sets (on create or by PATCH), in declaration order. */
+const CLIENT_FIELDS = userModel.fields.filter((field) => field.spec.create !== undefined || field.spec.patch === true);
+const CLIENT_NAMES: readonly string[] = CLIENT_FIELDS.map((field) => field.name);
+/** The fields the server sets (id, timestamps): a client sending one is refused. */
+const SERVER_FIELDS = userModel.fields.filter((field) => !CLIENT_NAMES.includes(field.name));
+const UNIQUE_FIELDS = CLIENT_FIELDS.filter((field) => field.spec.unique === 'caseless');
+const fieldsOf = (mode: 'create' | 'update') => (mode === 'create' ? userModel.created : userModel.patched);
 
-const SORT_FIELDS = ['id', 'first_name', 'last_name', 'age', 'email', 'created_at', 'updated_at'] as const;
-type SortField = (typeof SORT_FIELDS)[number];
-const SORT_PARAMS = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
-const LIST_PARAMS = ['offset', 'limit', 'sort', 'cursor', 'email', 'first_name', 'last_name', 'min_age', 'max_age', 'q', 'count'] as const;
-type ListParam = (typeof LIST_PARAMS)[number];
+const SORT_PARAMS = [...userModel.sorts.keys()].flatMap((field) => [field, `-${field}`]);
+/** The sort value of each sortable field, from its declared expression (an expression the tests do not understand throws here). */
+const SORT_VALUES = sortValues();
+const LIST_PARAMS: readonly string[] = ['offset', 'limit', 'sort', 'cursor', ...userModel.filterParams, 'count'];
+type ListParam = string;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** SQLite's lower() and PostgreSQL's lower() under COLLATE "C" fold ASCII letters only; emails are ASCII. */
-const asciiLower = (text: string) => text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 const codePoints = (text: string) => [...text].length;
-/** -0 is a valid JSON age; it is stored (and answered) as 0. */
-const normalizeAge = (age: unknown) => (Object.is(age, -0) ? 0 : age);
+/** -0 is a valid JSON integer; it is stored (and answered) as 0. */
+const normalizeZero = (value: unknown) => (Object.is(value, -0) ? 0 : value);
+/** A field's schema, compiled as the server's validator runs it (Ajv: the u flag). */
+const patternOf = (rules: FieldRules) => (rules.pattern === undefined ? undefined : new RegExp(rules.pattern, 'u'));
+
+/** The integer fields a client sets, with their bounds: the number generators aim at them. */
+const INTEGER_BOUNDS: [number, number][] = CLIENT_FIELDS.filter((field) => field.kind === 'integer').map((field) => {
+  const { minimum = -1000, maximum = 1000 } = rulesOf(field);
+  return [minimum, maximum];
+});
+const [LOWEST, HIGHEST] =
+  INTEGER_BOUNDS.length === 0 ? [0, 100] : [Math.min(...INTEGER_BOUNDS.map(([minimum]) => minimum)), Math.max(...INTEGER_BOUNDS.map(([, maximum]) => maximum))];
+/** The text lengths the declaration limits (the fields and the list's filters): the text generators aim around them. */
+const TEXT_LIMITS = [
+  ...new Set(
+    [...CLIENT_FIELDS.map(rulesOf), ...userModel.filterParams.map((param) => listQueryProperties()[param] ?? {})].flatMap(({ type, maxLength }) =>
+      [type].flat().includes('string') && maxLength !== undefined ? [maxLength] : [],
+    ),
+  ),
+].sort((a, b) => a - b);
+
+/** The schemas of the list query's parameters, as the model derives them from the declaration. */
+function listQueryProperties(): Record<string, FieldRules> {
+  return (userModel.schemas.UserListQuery as unknown as { properties: Record<string, FieldRules> }).properties;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Invariants of every response
@@ -192,7 +221,7 @@ class Fixture {
     readonly recorder: Recorder,
   ) {}
 
-  static async start(dialect: TestDialect, seedUsers: readonly UserInput[]): Promise<Fixture> {
+  static async start(dialect: TestDialect, seedUsers: readonly UserCreate[]): Promise<Fixture> {
     const t = await buildTestApp(dialect);
     const fixture = new Fixture(t, recordResponses(t));
     for (const user of seedUsers) {
@@ -243,7 +272,7 @@ class Fixture {
 async function withFixture(
   name: string,
   dialect: TestDialect,
-  seedUsers: readonly UserInput[],
+  seedUsers: readonly UserCreate[],
   run: (fixture: Fixture) => Promise<void>,
 ): Promise<void> {
   const fixture = await Fixture.start(dialect, seedUsers);
@@ -278,10 +307,13 @@ const oneChar = fc.oneof(
 );
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 
-/** Well-formed text (no lone surrogates): short, around the 100 code point limit, long, or a known troublemaker. */
+/** Well-formed text (no lone surrogates): short, around a declared length limit, long, or a known troublemaker. */
 const wellFormedText = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: oneChar, maxLength: 24 }) },
-  { weight: 1, arbitrary: fc.string({ unit: oneChar, minLength: 95, maxLength: 105 }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(...TEXT_LIMITS).chain((limit) => fc.string({ unit: oneChar, minLength: Math.max(0, limit - 5), maxLength: limit + 5 })),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -291,9 +323,10 @@ const wellFormedText = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      '', ' ', '\u00a0\u00a0', '\u200b', 'null', 'true', '30', 'John', 'a'.repeat(100), 'a'.repeat(101),
-      '😀'.repeat(100), '😀'.repeat(101), '<script>alert(1)</script>', "Robert'); DROP TABLE users;--", '%00',
-      '${jndi:ldap://x}', '{{7*7}}', '../../etc/passwd', '\\u0000', 'NEAR(a b)', 'a OR b', '"a" AND "b"',
+      '', ' ', '\u00a0\u00a0', '\u200b', 'null', 'true', '30', 'John', '<script>alert(1)</script>', "Robert'); DROP TABLE users;--",
+      '%00', '${jndi:ldap://x}', '{{7*7}}', '../../etc/passwd', '\\u0000', 'NEAR(a b)', 'a OR b', '"a" AND "b"',
+      // Exactly at each declared length limit, and one past it.
+      ...TEXT_LIMITS.flatMap((limit) => ['a'.repeat(limit), 'a'.repeat(limit + 1), '😀'.repeat(limit), '😀'.repeat(limit + 1)]),
     ),
   },
 );
@@ -338,26 +371,42 @@ function render(node: JsonNode): string {
 const strNode = (text: fc.Arbitrary<string>) =>
   fc.tuple(text, fc.nat({ max: 5 })).map(([value, n]): JsonNode => ({ kind: 'str', value, ascii: n === 0 }));
 
-/** Number spellings: ordinary, huge, tiny, negative zero, beyond double range, integers written as floats. */
+/** Spellings of each bound of the integer fields: on it, one past it, and floats that JSON.parse rounds onto it. */
+const BOUND_SPELLINGS = INTEGER_BOUNDS.flatMap(([minimum, maximum]) => [
+  String(minimum), String(minimum - 1), String(maximum), String(maximum + 1),
+  `${maximum}.0000000000000001`, `${maximum - 1}.99999999999999999`,
+]);
+
+/** Number spellings: ordinary, around the declared bounds, huge, tiny, negative zero, beyond double range, integers written as floats. */
 const numberLiteral = fc.oneof(
-  fc.integer({ min: -5, max: 200 }).map(String),
+  fc.integer({ min: LOWEST - 5, max: HIGHEST + 50 }).map(String),
   fc.integer().map(String),
   fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
   fc.constantFrom(
-    '-0', '0.0', '-0.0', '0e0', '1e308', '-1e308', '1e309', '-1e400', '1e-400', '5e-324', '2.5e-324',
-    '1.7976931348623157e308', '9007199254740993', '123456789012345678901234567890', '30.0', '1e2', '1E2',
-    '1.5e1', '150.0000000000000001', '149.99999999999999999', '150', '151', '-1', '0.5', '3e1',
+    ...new Set([
+      '-0', '0.0', '-0.0', '0e0', '1e308', '-1e308', '1e309', '-1e400', '1e-400', '5e-324', '2.5e-324',
+      '1.7976931348623157e308', '9007199254740993', '123456789012345678901234567890', '30.0', '1e2', '1E2',
+      '1.5e1', '0.5', '3e1', ...BOUND_SPELLINGS,
+    ]),
   ),
 );
 
-const SPECIAL_KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'id', 'created_at',
-  'updated_at', 'First_Name', 'firstName', 'first_name ', ' email', 'EMAIL', 'email\u0000', 'age\u200b', '',
-  '<script>alert(1)</script>', 'a'.repeat(300), 'a' + '😀'.repeat(60), '$ref', 'nickname',
+/** Keys that almost name a field: another case, camelCase, padded, or with an invisible character. */
+const nearMisses = (name: string) => [
+  name.replace(/(^|_)([a-z])/g, (_, separator: string, letter: string) => separator + letter.toUpperCase()),
+  name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()),
+  `${name} `, ` ${name}`, name.toUpperCase(), `${name}\u0000`, `${name}\u200b`,
 ];
+/** Keys a body must not have: the server's fields, near misses of the client's, and keys that trip up code. */
+const SPECIAL_KEYS = [
+  ...new Set([
+    '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', ...SERVER_FIELDS.map((field) => field.name),
+    ...CLIENT_NAMES.flatMap(nearMisses), '', '<script>alert(1)</script>', 'a'.repeat(300), 'a' + '😀'.repeat(60), '$ref', 'nickname',
+  ]),
+].filter((key) => !CLIENT_NAMES.includes(key));
 const keyArb = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom<string>(...FIELDS) },
+  { weight: 4, arbitrary: fc.constantFrom(...CLIENT_NAMES) },
   { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_KEYS) },
   { weight: 2, arbitrary: anyText },
 );
@@ -374,49 +423,69 @@ const { node: jsonNode } = fc.letrec<{ node: JsonNode }>((tie) => ({
 }));
 
 // ---------------------------------------------------------------------------------------------------------
-// Generators: field values, valid and not
+// Generators: field values, valid and not, from each field's schema
 // ---------------------------------------------------------------------------------------------------------
 
-/** Whitespace under every definition (JS \s, Unicode White_Space, Python's isspace): only these make a name blank for sure. */
-const SURELY_BLANK = /^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
-/** The spaces of SURELY_BLANK that are not control characters (whether a name may hold those is debatable). */
+const [AGE_MIN, AGE_MAX] = boundsOf('age');
+
+/** Users of the write fixtures: their unique values are reused by valid bodies, in another case, to hit 409. */
+const WRITE_SEED: UserCreate[] = [
+  { first_name: 'John', last_name: 'Doe', age: 30, email: 'John.Doe@example.com' },
+  { first_name: 'Jane', last_name: 'Roe', age: null, email: 'jane@example.org' },
+  { first_name: 'Zoë', last_name: 'Ünal', age: AGE_MIN, email: 'ZED@EXAMPLE.NET' },
+  { first_name: '张伟', last_name: '😀', age: AGE_MAX, email: "o'brien+tag@mail.example.co.uk" },
+  { first_name: "O'Brien", last_name: 'a"b\\c', age: 45, email: 'a@b.cd' },
+  { first_name: ' spaced ', last_name: '\u00a0x', age: 18, email: 'UPPER.lower@Example.COM' },
+];
+
+/** The spaces that are whitespace under every definition (JS \s, Unicode White_Space, Python's isspace) and not control characters. */
 const BLANK_CHARS = [' ', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000'];
 
+/** Whether a text has the declared length, in code points (as the validator counts). */
+const fitsLength = ({ minLength = 0, maxLength = Infinity }: FieldRules) => (text: string) =>
+  codePoints(text) >= minLength && codePoints(text) <= maxLength;
+
 /**
- * A valid name: 1-100 code points with at least one that is not whitespace by any definition. Control
- * characters and lone surrogates are left to the invalid generators: whether a name may hold them is debatable,
- * so a valid body never has them (other properties still check what happens to them).
+ * A valid value of a field whose pattern is NAME_PATTERN: its length in code points, with at least one that is not
+ * whitespace by any definition. Control characters and lone surrogates are left to the invalid generators: a valid
+ * body never has them (other properties check what happens to them).
  */
 const nameChar = oneChar.filter((char) => codePoints(char) === 1 && !CONTROL.test(char));
 const solidChar = fc.constantFrom('a', 'Z', 'é', '张', '😀', '0', 'ß', 'Ω', "'", '-', 'ع');
-const validName = fc.oneof(
-  {
-    weight: 8,
-    arbitrary: fc.tuple(fc.array(nameChar, { maxLength: 99 }), solidChar, fc.nat()).map(([chars, solid, at]) => {
-      const all = [...chars];
-      all.splice(at % (all.length + 1), 0, solid);
-      return all.join('');
-    }),
-  },
-  { weight: 1, arbitrary: fc.constantFrom('a'.repeat(100), '😀'.repeat(100), `${'\u00a0'.repeat(99)}x`, 'Ünïcødé', 'O\'Brien-Smith') },
-  {
-    // Spaces of every kind around a name (line and paragraph separators included): not blank, so valid.
-    weight: 2,
-    arbitrary: fc
-      .tuple(
-        fc.string({ unit: fc.constantFrom(...BLANK_CHARS), minLength: 1, maxLength: 3 }),
-        fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 20 }).filter((text) => /\S/.test(text)),
-        fc.string({ unit: fc.constantFrom(...BLANK_CHARS), maxLength: 3 }),
-      )
-      .map(([before, name, after]) => before + name + after),
-  },
-);
-
-/** A valid age, spelled as JSON may spell it: null, 0-150, also as 1e2, 30.0 or -0. */
-const validAge = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) },
-  { weight: 1, arbitrary: fc.constantFrom('null', '0', '150', '-0', '1e2', '30.0', '1.5e1', '0.0', '1E2', '3e1') },
-);
+function validName(rules: FieldRules): fc.Arbitrary<string> {
+  const fits = fitsLength(rules);
+  const { minLength = 1, maxLength = 100 } = rules;
+  return fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(fc.array(nameChar, { minLength: Math.max(0, minLength - 1), maxLength: Math.max(0, maxLength - 1) }), solidChar, fc.nat())
+        .map(([chars, solid, at]) => {
+          const all = [...chars];
+          all.splice(at % (all.length + 1), 0, solid);
+          return all.join('');
+        }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        ...['a'.repeat(maxLength), '😀'.repeat(maxLength), `${'\u00a0'.repeat(maxLength - 1)}x`, 'Ünïcødé', "O'Brien-Smith"].filter(fits),
+      ),
+    },
+    {
+      // Spaces of every kind around a name (line and paragraph separators included): not blank, so valid.
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          fc.string({ unit: fc.constantFrom(...BLANK_CHARS), minLength: 1, maxLength: 3 }),
+          fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 20 }).filter((text) => /\S/.test(text)),
+          fc.string({ unit: fc.constantFrom(...BLANK_CHARS), maxLength: 3 }),
+        )
+        .map(([before, name, after]) => before + name + after)
+        .filter(fits),
+    },
+  );
+}
 
 const ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
 const localPart = fc
@@ -429,43 +498,125 @@ const domainName = fc
   )
   .map(([labels, tld]) => [...labels, tld].join('.'));
 
-/** Emails of the write fixtures, which valid bodies reuse in another case to hit 409. */
-const WRITE_SEED: UserInput[] = [
-  { first_name: 'John', last_name: 'Doe', age: 30, email: 'John.Doe@example.com' },
-  { first_name: 'Jane', last_name: 'Roe', age: null, email: 'jane@example.org' },
-  { first_name: 'Zoë', last_name: 'Ünal', age: 0, email: 'ZED@EXAMPLE.NET' },
-  { first_name: '张伟', last_name: '😀', age: 150, email: "o'brien+tag@mail.example.co.uk" },
-  { first_name: "O'Brien", last_name: 'a"b\\c', age: 45, email: 'a@b.cd' },
-  { first_name: ' spaced ', last_name: '\u00a0x', age: 18, email: 'UPPER.lower@Example.COM' },
-];
+/** A valid value of a field of format email (ASCII, as the contract says), within its length. */
+const validEmail = (rules: FieldRules) =>
+  fc
+    .oneof(
+      { weight: 2, arbitrary: fc.tuple(localPart, domainName).map(([local, domain]) => `${local}@${domain}`) },
+      { weight: 1, arbitrary: fc.emailAddress() },
+    )
+    .filter(fitsLength(rules));
 
-const validEmail = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(localPart, domainName).map(([local, domain]) => `${local}@${domain}`) },
-  { weight: 2, arbitrary: fc.emailAddress().filter((email) => email.length <= 254) },
-  { weight: 1, arbitrary: fc.mixedCase(fc.constantFrom(...WRITE_SEED.map((user) => user.email))) },
-);
+/** A text with one character inserted somewhere. */
+const insertChar = (text: fc.Arbitrary<string>) =>
+  fc.tuple(text, oneChar, fc.nat()).map(([value, char, at]) => value.slice(0, at % (value.length + 1)) + char + value.slice(at % (value.length + 1)));
 
-const junkEmail = fc.oneof(
-  anyText,
-  fc.constantFrom(
-    'a@b', '@x.com', 'a@', 'a b@x.com', 'jöhn@exämple.com', 'a@x..com', '"a"@x.com', 'a@x.com ', ' a@x.com',
-    'a@-x.com', `${'a'.repeat(64)}@${'b'.repeat(190)}.com`, 'A@X.COM\u0000', 'a@x.com\n', 'a@@x.com', 'a.@x.com',
-    '.a@x.com', 'a@x.c', 'a@[127.0.0.1]', 'a@localhost', '<a@x.com>', 'a@x.com,b@x.com', 'ａ@x.com',
-  ),
-  fc.tuple(validEmail, oneChar, fc.nat()).map(([email, char, at]) => email.slice(0, at % (email.length + 1)) + char + email.slice(at % (email.length + 1))),
-);
+/** Text that an email field refuses (with other text, anyText covers the rest). */
+const junkEmail = (rules: FieldRules, valid: fc.Arbitrary<string>) =>
+  fc.oneof(
+    anyText,
+    fc.constantFrom(
+      'a@b', '@x.com', 'a@', 'a b@x.com', 'jöhn@exämple.com', 'a@x..com', '"a"@x.com', 'a@x.com ', ' a@x.com',
+      'a@-x.com', 'A@X.COM\u0000', 'a@x.com\n', 'a@@x.com', 'a.@x.com', '.a@x.com', 'a@x.c', 'a@[127.0.0.1]',
+      'a@localhost', '<a@x.com>', 'a@x.com,b@x.com', 'ａ@x.com',
+      // Over the declared length, by a few characters.
+      ...(rules.maxLength === undefined ? [] : [`${'a'.repeat(64)}@${'b'.repeat(Math.max(1, rules.maxLength - 64))}.com`]),
+    ),
+    insertChar(valid),
+  );
 
-const fieldValue: Record<Field, fc.Arbitrary<JsonNode>> = {
-  first_name: fc.oneof({ weight: 3, arbitrary: strNode(validName) }, { weight: 3, arbitrary: strNode(anyText) }, { weight: 1, arbitrary: jsonNode }),
-  last_name: fc.oneof({ weight: 3, arbitrary: strNode(validName) }, { weight: 3, arbitrary: strNode(anyText) }, { weight: 1, arbitrary: jsonNode }),
-  age: fc.oneof(
-    { weight: 3, arbitrary: validAge.map(lit) },
-    { weight: 3, arbitrary: numberLiteral.map(lit) },
-    { weight: 1, arbitrary: fc.constantFrom('true', 'false', '"30"', '[30]', '{"value":30}', '""').map(lit) },
-    { weight: 1, arbitrary: jsonNode },
-  ),
-  email: fc.oneof({ weight: 3, arbitrary: strNode(validEmail) }, { weight: 3, arbitrary: strNode(junkEmail) }, { weight: 1, arbitrary: jsonNode }),
-};
+/** A valid value of a text field: by its pattern or format when the fuzzer knows one, else any text of its length without control characters. */
+function validText(field: FieldDefinition): fc.Arbitrary<string> {
+  const rules = rulesOf(field);
+  const fits = fitsLength(rules);
+  if (field.kind === 'timestamp' || rules.format === 'date-time') {
+    return fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString());
+  }
+  if (rules.format === 'email') return validEmail(rules);
+  if (rules.format !== undefined) throw new Error(`${field.name}: the fuzzer has no generator for the format ${rules.format}: add one`);
+  if (rules.pattern === NAME_PATTERN) return validName(rules);
+  const pattern = patternOf(rules);
+  if (pattern) {
+    let matching: fc.Arbitrary<string>;
+    try {
+      matching = fc.stringMatching(pattern);
+      fc.sample(matching, { numRuns: 1, seed: 1 });
+    } catch (error) {
+      throw new Error(`${field.name}: fast-check cannot generate text for the pattern ${rules.pattern}: give the fuzzer a generator for it`, {
+        cause: error,
+      });
+    }
+    return matching.filter((text) => fits(text) && pattern.test(text));
+  }
+  const { minLength = 0, maxLength = 100 } = rules;
+  return fc.string({ unit: nameChar, minLength, maxLength });
+}
+
+/** Values of an integer field that JSON may spell in several ways. */
+function spellings(value: number): string[] {
+  const spelled = [String(value), `${value}.0`, `${value / 10}e1`];
+  if (Object.is(value, 0)) spelled.push('-0');
+  if (value % 100 === 0 && value !== 0) spelled.push(`${value / 100}e2`, `${value / 100}E2`);
+  return spelled;
+}
+
+/** A valid value of an integer field, spelled as JSON may spell it: its bounds, its example, also as 1e2, 30.0 or -0. */
+function validInteger(field: FieldDefinition): fc.Arbitrary<string> {
+  const { minimum = -1000, maximum = 1000, examples = [] } = rulesOf(field);
+  const notable = [minimum, maximum, examples[0], 0, 15, 30, 100].filter(
+    (value): value is number => Number.isSafeInteger(value) && (value as number) >= minimum && (value as number) <= maximum,
+  );
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: minimum, max: maximum }).map(String) },
+    { weight: 1, arbitrary: fc.constantFrom(...new Set(notable.flatMap(spellings))) },
+  );
+}
+
+/** Values of the write fixtures for a unique field, in another case (caseless), that a valid body reuses to hit 409. */
+function takenValues(field: FieldDefinition, valid: (text: string) => boolean): fc.Arbitrary<string> | null {
+  const taken = WRITE_SEED.map((user) => (user as Record<string, unknown>)[field.name]).filter((value): value is string => typeof value === 'string');
+  if (taken.length === 0) return null;
+  return fc.mixedCase(fc.constantFrom(...taken)).filter(valid);
+}
+
+/** The generators of one field: `valid` values (as JSON), and `any` value (valid, of its kind but invalid, or any JSON). */
+interface FieldArbitraries {
+  valid: fc.Arbitrary<JsonNode>;
+  any: fc.Arbitrary<JsonNode>;
+}
+
+function fieldArbitraries(field: FieldDefinition): FieldArbitraries {
+  const rules = rulesOf(field);
+  let valid: fc.Arbitrary<JsonNode>;
+  /** Invalid values of the field's own kind, with their weights beside the valid ones (3) and any JSON (1). */
+  let invalid: fc.WeightedArbitrary<JsonNode>[];
+  if (field.kind === 'integer') {
+    valid = validInteger(field).map(lit);
+    const example = JSON.stringify(rules.examples?.[0] ?? 1);
+    invalid = [
+      { weight: 3, arbitrary: numberLiteral.map(lit) },
+      { weight: 1, arbitrary: fc.constantFrom('true', 'false', JSON.stringify(example), `[${example}]`, `{"value":${example}}`, '""').map(lit) },
+    ];
+  } else {
+    let text = validText(field);
+    if (field.spec.unique !== undefined) {
+      const pattern = patternOf(rules);
+      const fits = fitsLength(rules);
+      const taken = takenValues(field, (value) => fits(value) && (!pattern || pattern.test(value)));
+      if (taken) text = fc.oneof({ weight: 6, arbitrary: text }, { weight: 1, arbitrary: taken });
+    }
+    valid = strNode(text);
+    const junk = rules.format === 'email' ? junkEmail(rules, text) : rules.pattern === NAME_PATTERN ? anyText : fc.oneof(anyText, insertChar(text));
+    invalid = [{ weight: 3, arbitrary: strNode(junk) }];
+  }
+  // null where the schema allows it, as often as a valid age was null before the generators were derived (2%).
+  if (field.nullable) valid = fc.oneof({ weight: 49, arbitrary: valid }, { weight: 1, arbitrary: fc.constant(lit('null')) });
+  return { valid, any: fc.oneof({ weight: 3, arbitrary: valid }, ...invalid, { weight: 1, arbitrary: jsonNode }) };
+}
+
+/** The generators of every field a client sets; a field of a kind, format or pattern the fuzzer cannot generate throws here. */
+const FIELD_ARBITRARIES = new Map(CLIENT_FIELDS.map((field) => [field.name, fieldArbitraries(field)]));
+const arbitrariesOf = (name: string) => FIELD_ARBITRARIES.get(name)!;
 
 // ---------------------------------------------------------------------------------------------------------
 // Generators: bodies and content types
@@ -475,22 +626,29 @@ type Entries = [string, JsonNode][];
 
 const rotate = <T>(items: T[], by: number): T[] => (items.length === 0 ? items : [...items.slice(by % items.length), ...items.slice(0, by % items.length)]);
 
+/** A valid create body: every required field, some optional ones, in any order. */
 const validCreateEntries = fc
   .record({
-    first_name: strNode(validName),
-    last_name: strNode(validName),
-    email: strNode(validEmail),
-    age: fc.option(validAge.map(lit), { nil: undefined }),
+    entries: fc.tuple(
+      ...userModel.created.map((field) => {
+        const entry = arbitrariesOf(field.name).valid.map((value): [string, JsonNode] => [field.name, value]);
+        return field.spec.create === 'required' ? entry.map((one) => [one]) : fc.option(entry, { nil: undefined }).map((one) => (one ? [one] : []));
+      }),
+    ),
     rotation: fc.nat(),
   })
-  .map(({ rotation, age, ...rest }): Entries => rotate([...Object.entries(rest), ...(age ? [['age', age] as [string, JsonNode]] : [])], rotation));
+  .map(({ entries, rotation }): Entries => rotate(entries.flat(), rotation));
 
+/** A valid update body: any of the patchable fields. */
 const validUpdateEntries = fc
-  .record(
-    { first_name: strNode(validName), last_name: strNode(validName), email: strNode(validEmail), age: validAge.map(lit) },
-    { requiredKeys: [] },
-  )
-  .map((fields): Entries => Object.entries(fields));
+  .record(Object.fromEntries(userModel.patched.map((field) => [field.name, arbitrariesOf(field.name).valid])), { requiredKeys: [] })
+  .map((fields): Entries => Object.entries(fields).flatMap(([key, value]) => (value === undefined ? [] : [[key, value]])));
+
+/** A value for a field the server sets, of its kind. */
+const serverValue = (field: FieldDefinition): JsonNode =>
+  field.kind === 'integer'
+    ? lit(JSON.stringify(rulesOf(field).examples?.[0] ?? 1))
+    : { kind: 'str', value: field.kind === 'timestamp' ? '2020-01-01T00:00:00.000Z' : String(rulesOf(field).examples?.[0] ?? 'x'), ascii: false };
 
 type Mutation =
   | { op: 'set' | 'append' | 'prepend'; key: string; value: JsonNode }
@@ -498,8 +656,10 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   // A field gets another value (of its own kind or any JSON); append/prepend make duplicate keys.
-  fc.constantFrom(...FIELDS).chain((key) =>
-    fc.tuple(fc.constantFrom('set', 'append', 'prepend') as fc.Arbitrary<'set' | 'append' | 'prepend'>, fieldValue[key]).map(([op, value]) => ({ op, key, value })),
+  fc.constantFrom(...CLIENT_NAMES).chain((key) =>
+    fc
+      .tuple(fc.constantFrom('set', 'append', 'prepend') as fc.Arbitrary<'set' | 'append' | 'prepend'>, arbitrariesOf(key).any)
+      .map(([op, value]) => ({ op, key, value })),
   ),
   fc.nat().map((index): Mutation => ({ op: 'drop', index })),
   fc.tuple(keyArb, jsonNode).map(([key, value]): Mutation => ({ op: 'append', key, value })),
@@ -507,8 +667,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     { op: 'append', key: '__proto__', value: obj([['admin', lit('true')]]) },
     { op: 'append', key: 'constructor', value: obj([['prototype', obj([['admin', lit('true')]])]]) },
     { op: 'append', key: 'constructor', value: lit('1') },
-    { op: 'append', key: 'id', value: lit('1') },
-    { op: 'append', key: 'created_at', value: { kind: 'str', value: '2020-01-01T00:00:00.000Z', ascii: false } },
+    // A field only the server sets (id, timestamps).
+    ...SERVER_FIELDS.map((field): Mutation => ({ op: 'append', key: field.name, value: serverValue(field) })),
   ),
 );
 
@@ -640,46 +800,69 @@ function parseJson(text: string | undefined): { ok: true; value: unknown } | { o
   }
 }
 
+/** The rule of its field's schema that a value certainly breaks, or null (valid, or invalid in a way this oracle does not judge, like email syntax). */
+function valueViolation(field: FieldDefinition, value: unknown): string | null {
+  const rules = rulesOf(field);
+  if (value === null) return field.nullable ? null : `${field.name} null`;
+  if (field.kind === 'integer') {
+    const { minimum = -Infinity, maximum = Infinity } = rules;
+    return typeof value === 'number' && Number.isInteger(value) && value >= minimum && value <= maximum ? null : field.name;
+  }
+  if (typeof value !== 'string') return `${field.name} not a string`;
+  if (!fitsLength(rules)(value)) return `${field.name} length`;
+  if (patternOf(rules)?.test(value) === false) return `${field.name} does not match its pattern`;
+  // Emails are ASCII (the contract), with an @.
+  if (rules.format === 'email' && (/[^\x21-\x7e]/.test(value) || !value.includes('@'))) return field.name;
+  return null;
+}
+
 /** The rules a body certainly breaks (empty: valid, or invalid in a way this oracle does not judge, like email syntax). */
 function violations(body: unknown, mode: 'create' | 'update'): string[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['not an object'];
   const found: string[] = [];
-  const fields = body as Record<string, unknown>;
-  for (const key of Object.keys(fields)) if (!isField(key)) found.push(`unknown field ${JSON.stringify(key)}`);
+  const values = body as Record<string, unknown>;
+  const fields = fieldsOf(mode);
+  for (const key of Object.keys(values)) if (!fields.some((field) => field.name === key)) found.push(`unknown field ${JSON.stringify(key)}`);
   if (mode === 'create') {
-    for (const key of ['first_name', 'last_name', 'email']) if (!Object.hasOwn(fields, key)) found.push(`missing ${key}`);
+    for (const field of fields) if (field.spec.create === 'required' && !Object.hasOwn(values, field.name)) found.push(`missing ${field.name}`);
   }
-  for (const key of ['first_name', 'last_name'] as const) {
-    if (!Object.hasOwn(fields, key)) continue;
-    const value = fields[key];
-    if (typeof value !== 'string') found.push(`${key} not a string`);
-    else if (codePoints(value) < 1 || codePoints(value) > 100) found.push(`${key} length`);
-    else if (SURELY_BLANK.test(value)) found.push(`${key} blank`);
-  }
-  if (Object.hasOwn(fields, 'age')) {
-    const age = fields['age'];
-    if (age !== null && !(typeof age === 'number' && Number.isInteger(age) && age >= 0 && age <= 150)) found.push('age');
-  }
-  if (Object.hasOwn(fields, 'email')) {
-    const email = fields['email'];
-    if (typeof email !== 'string') found.push('email not a string');
-    else if (email.length > 254 || /[^\x21-\x7e]/.test(email) || !email.includes('@')) found.push('email');
+  for (const field of fields) {
+    if (!Object.hasOwn(values, field.name)) continue;
+    const problem = valueViolation(field, values[field.name]);
+    if (problem !== null) found.push(problem);
   }
   return found;
 }
 
-const userFields = (user: User): UserInput => ({ first_name: user.first_name, last_name: user.last_name, age: user.age, email: user.email });
+/** The values of the fields a client sets. */
+const clientValues = (user: User): Record<string, unknown> => Object.fromEntries(CLIENT_NAMES.map((name) => [name, (user as Record<string, unknown>)[name]]));
+
+/** What a create stores for a field it is not sent: the schema's default, or null (a required field is always sent). */
+const absentValue = (field: FieldDefinition): unknown => rulesOf(field).default ?? (field.nullable ? null : undefined);
 
 /** The stored fields a valid body asks for, given what was there before (nothing, for a create). */
-function expectedFields(body: Record<string, unknown>, previous?: User): UserInput {
-  const base: UserInput = previous ? userFields(previous) : { first_name: '', last_name: '', age: null, email: '' };
-  const result: Record<string, unknown> = { ...base };
-  for (const field of FIELDS) if (Object.hasOwn(body, field)) result[field] = field === 'age' ? normalizeAge(body[field]) : body[field];
-  return result as unknown as UserInput;
+function expectedFields(body: Record<string, unknown>, previous?: User): Record<string, unknown> {
+  const result = previous ? clientValues(previous) : Object.fromEntries(CLIENT_FIELDS.map((field) => [field.name, absentValue(field)]));
+  for (const field of CLIENT_FIELDS) {
+    if (Object.hasOwn(body, field.name)) result[field.name] = field.kind === 'integer' ? normalizeZero(body[field.name]) : body[field.name];
+  }
+  return result;
 }
 
-const emailTaken = (users: readonly User[], email: unknown, except?: number) =>
-  typeof email === 'string' && users.some((user) => user.id !== except && asciiLower(user.email) === asciiLower(email));
+/** Whether a body sends the value of a unique field that another user has (in any case). */
+function uniqueTaken(users: readonly User[], body: unknown, except?: number): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  return UNIQUE_FIELDS.some((field) => {
+    const value = (body as Record<string, unknown>)[field.name];
+    return (
+      typeof value === 'string' &&
+      users.some((user) => {
+        const other = (user as Record<string, unknown>)[field.name];
+        return user.id !== except && typeof other === 'string' && asciiLower(other) === asciiLower(value);
+      })
+    );
+  });
+}
 
 /** Statuses a body may get, judged from the body alone (the target of a PATCH is judged apart). */
 function bodyStatuses(body: Body, type: ContentType, text: string | undefined, mode: 'create' | 'update', taken: boolean): { allowed: number[]; why: string } {
@@ -692,7 +875,7 @@ function bodyStatuses(body: Body, type: ContentType, text: string | undefined, m
       : { allowed: [415], why: 'a body that is not application/json' };
   }
   if (body.kind === 'valid') {
-    return taken ? { allowed: [409], why: 'a valid body whose email is taken' } : { allowed: [success], why: 'a valid body' };
+    return taken ? { allowed: [409], why: 'a valid body whose unique value (email) is taken' } : { allowed: [success], why: 'a valid body' };
   }
   const parsed = parseJson(text);
   if (!parsed.ok) return { allowed: [400, 415, 422], why: 'not JSON' };
@@ -782,41 +965,47 @@ interface ListQuery {
   limit: number;
   sort: string;
   cursor?: { value: string | number; id: number };
-  email?: string;
-  first_name?: string;
-  last_name?: string;
-  min_age?: number;
-  max_age?: number;
+  /** The filter parameters sent (q apart), by name: text, or an integer bound of a range. */
+  filters: Record<string, string | number>;
   q?: string;
   count?: boolean;
 }
 
-const INT_PARAMS: Partial<Record<ListParam, [number, number]>> = {
-  offset: [0, MAX_SAFE],
-  limit: [1, 100],
-  min_age: [0, 150],
-  max_age: [0, 150],
-};
-const TEXT_PARAMS: Partial<Record<ListParam, number>> = { email: 254, first_name: 100, last_name: 100, q: 100 };
+/** The integer parameters and their bounds: the list's own, and the bounds of each range filter, as declared. */
+const INT_PARAMS = new Map<ListParam, [number, number]>([
+  ['offset', [0, MAX_SAFE]],
+  ['limit', [1, 100]],
+  ...userModel.filters.flatMap((filter) => (filter.kind === 'range' ? [filter.min, filter.max].map((param) => [param, filter.bounds] as const) : [])),
+]);
+/** The text filter parameters (exact, caseless and q) and their rules, from the model's list query. */
+const TEXT_PARAMS = new Map<ListParam, FieldRules>(
+  userModel.filterParams.filter((param) => !INT_PARAMS.has(param)).map((param) => {
+    const rules = listQueryProperties()[param];
+    if (rules === undefined) throw new Error(`the model's list query has no schema for the filter parameter ${param}`);
+    return [param, rules];
+  }),
+);
 
 type Verdict = { ok: true; strict: boolean; value: unknown } | { ok: false };
 
 /** One query value as the contract reads it; non-canonical integers (` 5`, `0x10`, `1e1`) are tolerated, not required. */
 function judgeValue(param: ListParam, raw: string): Verdict {
-  const range = INT_PARAMS[param];
+  const range = INT_PARAMS.get(param);
   if (range) {
     const [min, max] = range;
     if (/^(0|[1-9]\d*)$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return { ok: true, strict: true, value: Number(raw) };
     const coerced = raw === '' ? NaN : Number(raw);
-    if (Number.isInteger(coerced) && coerced >= min && coerced <= max) return { ok: true, strict: false, value: normalizeAge(coerced) };
+    if (Number.isInteger(coerced) && coerced >= min && coerced <= max) return { ok: true, strict: false, value: normalizeZero(coerced) };
     return { ok: false };
   }
-  const maxLength = TEXT_PARAMS[param];
-  if (maxLength !== undefined) {
-    const length = codePoints(raw);
-    if (length < 1 || length > maxLength) return { ok: false };
+  const rules = TEXT_PARAMS.get(param);
+  if (rules) {
+    if (!fitsLength(rules)(raw)) return { ok: false };
     // No stored value holds a control character: refusing one in a filter (422) or matching nothing (200) are both fine.
-    return { ok: true, strict: !CONTROL.test(raw), value: raw };
+    if (CONTROL.test(raw)) return { ok: true, strict: false, value: raw };
+    // A value the field's own pattern refuses (a blank name) is a client error.
+    if (patternOf(rules)?.test(raw) === false) return { ok: false };
+    return { ok: true, strict: true, value: raw };
   }
   if (param === 'sort') return SORT_PARAMS.includes(raw) ? { ok: true, strict: true, value: raw } : { ok: false };
   if (param === 'count') return raw === 'true' || raw === 'false' ? { ok: true, strict: true, value: raw === 'true' } : { ok: false };
@@ -836,8 +1025,8 @@ function decodeCursor(cursor: string, sort: string): { value: string | number; i
   }
   if (!Array.isArray(decoded) || decoded.length !== 3) return null;
   const [cursorSort, value, id] = decoded as unknown[];
-  const field = sort.replace(/^-/, '');
-  const numeric = field === 'id' || field === 'age';
+  // The value of an integer field's sort is an integer; any other is text.
+  const numeric = userModel.sorts.get(sort.replace(/^-/, ''))?.field.kind === 'integer';
   if (cursorSort !== sort || !Number.isSafeInteger(id)) return null;
   if (numeric ? !Number.isSafeInteger(value) : !(typeof value === 'string' && value.length <= 512)) return null;
   return { value: value as string | number, id: id as number };
@@ -847,28 +1036,33 @@ function decodeCursor(cursor: string, sort: string): { value: string | number; i
 function judgeQuery(pairs: [string, string][]): { expect: 'ok' | 'either'; query: ListQuery } | { expect: 'bad'; why: string } {
   const seen = new Map<ListParam, string>();
   for (const [key, value] of pairs) {
-    if (!(LIST_PARAMS as readonly string[]).includes(key)) return { expect: 'bad', why: `unknown parameter ${JSON.stringify(key)}` };
-    if (seen.has(key as ListParam)) return { expect: 'bad', why: `repeated parameter ${key}` };
-    seen.set(key as ListParam, value);
+    if (!LIST_PARAMS.includes(key)) return { expect: 'bad', why: `unknown parameter ${JSON.stringify(key)}` };
+    if (seen.has(key)) return { expect: 'bad', why: `repeated parameter ${key}` };
+    seen.set(key, value);
   }
-  const values: Partial<Record<ListParam, unknown>> = {};
+  const values = new Map<ListParam, unknown>();
   let strict = true;
   for (const [param, raw] of seen) {
     const verdict = judgeValue(param, raw);
     if (!verdict.ok) return { expect: 'bad', why: `bad ${param}` };
     strict &&= verdict.strict;
-    values[param] = verdict.value;
+    values.set(param, verdict.value);
   }
   const query: ListQuery = {
-    offset: (values.offset as number | undefined) ?? 0,
-    limit: (values.limit as number | undefined) ?? 100,
-    sort: (values.sort as string | undefined) ?? 'id',
+    offset: (values.get('offset') as number | undefined) ?? 0,
+    limit: (values.get('limit') as number | undefined) ?? 100,
+    sort: (values.get('sort') as string | undefined) ?? 'id',
+    filters: {},
   };
-  for (const param of ['email', 'first_name', 'last_name', 'q'] as const) if (values[param] !== undefined) query[param] = values[param] as string;
-  for (const param of ['min_age', 'max_age'] as const) if (values[param] !== undefined) query[param] = values[param] as number;
-  if (values.count !== undefined) query.count = values.count as boolean;
-  if (values.cursor !== undefined) {
-    const cursor = decodeCursor(values.cursor as string, query.sort);
+  for (const param of userModel.filterParams) {
+    const value = values.get(param) as string | number | undefined;
+    if (value === undefined) continue;
+    if (param === 'q') query.q = value as string;
+    else query.filters[param] = value;
+  }
+  if (values.has('count')) query.count = values.get('count') as boolean;
+  if (values.has('cursor')) {
+    const cursor = decodeCursor(values.get('cursor') as string, query.sort);
     if (!cursor) return { expect: 'bad', why: 'a cursor of another list' };
     if (query.offset > 0) return { expect: 'bad', why: 'cursor with offset' };
     query.cursor = cursor;
@@ -876,22 +1070,32 @@ function judgeQuery(pairs: [string, string][]): { expect: 'ok' | 'either'; query
   return { expect: strict ? 'ok' : 'either', query };
 }
 
-const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/** A user's value under a sort, from the sort's declared expression. */
+const sortKey = (user: User, sort: string): SortValue => SORT_VALUES.get(sort)!(user);
 
-function sortKey(user: User, field: SortField): string | number {
-  if (field === 'age') return user.age ?? -1;
-  if (field === 'email') return asciiLower(user.email);
-  return user[field];
-}
-
-function compareKeys(a: [string | number, number], b: [string | number, number]): number {
+function compareKeys(a: [SortValue, number], b: [SortValue, number]): number {
   const [av, aid] = a;
   const [bv, bid] = b;
-  let order: number;
-  if (typeof av === 'number' && typeof bv === 'number') order = av - bv;
-  else if (typeof av === 'string' && typeof bv === 'string') order = utf8Compare(av, bv);
-  else order = typeof av === 'number' ? -1 : 1; // SQLite: numbers before text
-  return order !== 0 ? Math.sign(order) : Math.sign(aid - bid);
+  return compareSortValues(av, bv) || Math.sign(aid - bid);
+}
+
+/** Whether a user passes one filter of the declaration, as its kind says. */
+function matchesFilter(filter: FilterDefinition, user: User, filters: ListQuery['filters']): boolean {
+  const value = (user as Record<string, unknown>)[filter.field.name];
+  if (filter.kind === 'range') {
+    const min = filters[filter.min] as number | undefined;
+    const max = filters[filter.max] as number | undefined;
+    if (min === undefined && max === undefined) return true;
+    // Inclusive bounds on the sort expression; a missing value never matches a bound.
+    if (value === null || value === undefined) return false;
+    const key = sortKey(user, filter.field.name);
+    if (typeof key !== 'number') throw new Error(`the range filter of ${filter.field.name} sorts by text`);
+    return (min === undefined || key >= min) && (max === undefined || key <= max);
+  }
+  const wanted = filters[filter.param] as string | undefined;
+  if (wanted === undefined) return true;
+  if (typeof value !== 'string') return false;
+  return filter.kind === 'caseless' ? asciiLower(value) === asciiLower(wanted) : value === wanted;
 }
 
 /** Whether the model can judge q: it folds ASCII only, so a q with other cased letters is left to the invariants. */
@@ -899,21 +1103,27 @@ const modelledQ = (q: string | undefined) => q === undefined || [...q].every((ch
 
 function modelList(all: readonly User[], query: ListQuery): { matching: User[]; start: number } {
   const descending = query.sort.startsWith('-');
-  const field = query.sort.replace(/^-/, '') as SortField;
+  const sort = query.sort.replace(/^-/, '');
   const direction = descending ? -1 : 1;
   const q = query.q === undefined ? undefined : asciiLower(query.q);
   const matching = all
-    .filter((user) => query.email === undefined || asciiLower(user.email) === asciiLower(query.email))
-    .filter((user) => query.first_name === undefined || user.first_name === query.first_name)
-    .filter((user) => query.last_name === undefined || user.last_name === query.last_name)
-    .filter((user) => query.min_age === undefined || (user.age !== null && user.age >= query.min_age))
-    .filter((user) => query.max_age === undefined || (user.age !== null && user.age <= query.max_age))
-    .filter((user) => q === undefined || [user.first_name, user.last_name, user.email].some((text) => asciiLower(text).includes(q)))
-    .sort((a, b) => direction * compareKeys([sortKey(a, field), a.id], [sortKey(b, field), b.id]));
+    .filter((user) => userModel.filters.every((filter) => matchesFilter(filter, user, query.filters)))
+    // q: a case-insensitive substring of any searched field.
+    .filter((user) =>
+      q === undefined ||
+      userModel.searched.some((field) => {
+        const text = (user as Record<string, unknown>)[field.name];
+        return typeof text === 'string' && asciiLower(text).includes(q);
+      }),
+    )
+    .sort((a, b) => direction * compareKeys([sortKey(a, sort), a.id], [sortKey(b, sort), b.id]));
   let start = query.offset;
   if (query.cursor) {
-    const bound: [string | number, number] = field === 'id' ? [query.cursor.id, query.cursor.id] : [query.cursor.value, query.cursor.id];
-    start = matching.findIndex((user) => direction * compareKeys([sortKey(user, field), user.id], bound) > 0);
+    // In id order the id is the whole position; a unique field's sort has no ties, so there the value is (its id is not read).
+    let bound: [SortValue, number] = [query.cursor.value, query.cursor.id];
+    if (sort === 'id') bound = [query.cursor.id, query.cursor.id];
+    else if (userModel.sorts.get(sort)!.field.spec.unique !== undefined) bound = [query.cursor.value, direction * Infinity];
+    start = matching.findIndex((user) => direction * compareKeys([sortKey(user, sort), user.id], bound) > 0);
     if (start < 0) start = matching.length;
   }
   return { matching, start };
@@ -926,12 +1136,12 @@ function parseLinks(header: string | undefined): Map<string, string> {
 }
 
 /** Users of the list fixture: ties, case variants, non-ASCII, LIKE and FTS metacharacters, missing ages. */
-const LIST_SEED: UserInput[] = [
+const LIST_SEED: UserCreate[] = [
   { first_name: 'Alice', last_name: 'Smith', age: 30, email: 'alice@example.com' },
   { first_name: 'alice', last_name: 'smith', age: 30, email: 'Alice.Two@Example.com' },
   { first_name: 'Bob', last_name: 'Stone', age: null, email: 'BOB@EXAMPLE.ORG' },
-  { first_name: 'bob', last_name: 'Stone', age: 0, email: 'bob.jr@example.org' },
-  { first_name: 'Zed', last_name: 'Zulu', age: 150, email: 'zed@x.io' },
+  { first_name: 'bob', last_name: 'Stone', age: AGE_MIN, email: 'bob.jr@example.org' },
+  { first_name: 'Zed', last_name: 'Zulu', age: AGE_MAX, email: 'zed@x.io' },
   { first_name: 'Émile', last_name: 'Zola', age: 62, email: 'emile@zola.fr' },
   { first_name: 'émile', last_name: 'Durand', age: 1, email: 'E.Durand@zola.fr' },
   { first_name: '张伟', last_name: '王', age: 45, email: 'zhang.wei@example.cn' },
@@ -946,12 +1156,16 @@ const LIST_SEED: UserInput[] = [
   { first_name: 'x', last_name: 'y', age: 2, email: 'x@y.zz' },
   { first_name: 'Zoë', last_name: 'Ünal', age: 77, email: 'zoe@unal.tr' },
   { first_name: 'abc', last_name: 'ABC', age: 100, email: 'abc@abc.abc' },
-  { first_name: 'Ab', last_name: 'Cd', age: 150, email: 'ab.cd@x.io' },
+  { first_name: 'Ab', last_name: 'Cd', age: AGE_MAX, email: 'ab.cd@x.io' },
   { first_name: 'NEAR', last_name: 'AND OR NOT', age: 60, email: 'near@fts.io' },
   { first_name: 'a*', last_name: '"quoted"', age: 61, email: 'star@fts.io' },
 ];
 
-const seedTexts = LIST_SEED.flatMap((user) => [user.first_name, user.last_name, user.email]);
+/** The distinct text values the list fixture has for a field. */
+const seedValues = (name: string) => [
+  ...new Set(LIST_SEED.map((user) => (user as Record<string, unknown>)[name]).filter((value): value is string => typeof value === 'string')),
+];
+const seedTexts = CLIENT_FIELDS.filter((field) => field.kind === 'text').flatMap((field) => seedValues(field.name));
 const queryText = fc.oneof(
   { weight: 6, arbitrary: wellFormedText },
   {
@@ -962,7 +1176,9 @@ const queryText = fc.oneof(
 const intJunk = fc.oneof(
   fc.constantFrom(
     '-1', '1.5', '1e3', '1e1', '0x10', '007', ' 5', '5 ', '+5', '', 'NaN', 'Infinity', '-0', '9007199254740991',
-    '9007199254740992', '1'.repeat(30), 'true', 'null', '[]', '١', '101', '151', '0',
+    '9007199254740992', '1'.repeat(30), 'true', 'null', '[]', '١', '101', '0',
+    // Just outside the bounds of each range filter.
+    ...new Set(userModel.filters.flatMap((filter) => (filter.kind === 'range' ? [String(filter.bounds[0] - 1), String(filter.bounds[1] + 1)] : []))),
   ),
   fc.integer().map(String),
   fc.double().map(String),
@@ -977,7 +1193,7 @@ const substringOfSeed = fc
     return chars.slice(start, start + length + 1).join('');
   });
 const cursorValue = fc.oneof(
-  fc.integer({ min: -2, max: 160 }),
+  fc.integer({ min: LOWEST - 2, max: HIGHEST + 10 }),
   fc.constantFrom(...seedTexts),
   fc.constantFrom(...seedTexts).map(asciiLower),
   fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString()),
@@ -986,25 +1202,39 @@ const cursorValue = fc.oneof(
 );
 const cursorId = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(MAX_SAFE, -1, 1.5, '3', null, 2 ** 53));
 
-const paramValue: Record<ListParam, fc.Arbitrary<string>> = {
-  offset: fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 30 }).map(String) }, { weight: 1, arbitrary: intJunk }),
-  limit: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 12 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('100', '101', '0') }, { weight: 1, arbitrary: intJunk }),
-  sort: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SORT_PARAMS) }, { weight: 1, arbitrary: fc.constantFrom('ID', '- id', '+id', '--id', 'name', '-', '', 'id,age') }, { weight: 1, arbitrary: queryText }),
-  cursor: fc.oneof(
-    fc.tuple(fc.constantFrom(...SORT_PARAMS), cursorValue, cursorId).map(([sort, value, id]) => encodeCursor(sort, value, id)),
-    fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
-    queryText,
-  ),
-  email: fc.oneof({ weight: 3, arbitrary: fc.mixedCase(fc.constantFrom(...LIST_SEED.map((user) => user.email))) }, { weight: 2, arbitrary: queryText }),
-  first_name: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIST_SEED.map((user) => user.first_name)) }, { weight: 2, arbitrary: queryText }),
-  last_name: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIST_SEED.map((user) => user.last_name)) }, { weight: 2, arbitrary: queryText }),
-  min_age: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) }, { weight: 1, arbitrary: intJunk }),
-  max_age: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 150 }).map(String) }, { weight: 1, arbitrary: intJunk }),
-  q: fc.oneof({ weight: 4, arbitrary: fc.mixedCase(substringOfSeed) }, { weight: 2, arbitrary: queryText }),
-  count: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('true', 'false') }, { weight: 1, arbitrary: fc.constantFrom('1', '0', 'TRUE', 'yes', '') }),
-};
+/** Values of a filter's parameters: mostly ones the list fixture has (in another case, for a caseless filter), or any text; bounds of a range. */
+function filterValues(filter: FilterDefinition): [ListParam, fc.Arbitrary<string>][] {
+  if (filter.kind === 'range') {
+    const [min, max] = filter.bounds;
+    const bound = fc.oneof({ weight: 4, arbitrary: fc.integer({ min, max }).map(String) }, { weight: 1, arbitrary: intJunk });
+    return [[filter.min, bound], [filter.max, bound]];
+  }
+  const known = seedValues(filter.field.name);
+  // A field the fixture leaves empty: valid values of the field (which match nothing), or any text.
+  if (known.length === 0) return [[filter.param, fc.oneof({ weight: 3, arbitrary: validText(filter.field) }, { weight: 2, arbitrary: queryText })]];
+  const values = filter.kind === 'caseless' ? fc.mixedCase(fc.constantFrom(...known)) : fc.constantFrom(...known);
+  return [[filter.param, fc.oneof({ weight: 3, arbitrary: values }, { weight: 2, arbitrary: queryText })]];
+}
 
-const knownPair = fc.constantFrom(...LIST_PARAMS).chain((param) => paramValue[param].map((value): [string, string] => [param, value]));
+const paramValue = new Map<ListParam, fc.Arbitrary<string>>([
+  ['offset', fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 30 }).map(String) }, { weight: 1, arbitrary: intJunk })],
+  ['limit', fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 12 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom('100', '101', '0') }, { weight: 1, arbitrary: intJunk })],
+  ['sort', fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SORT_PARAMS) }, { weight: 1, arbitrary: fc.constantFrom('ID', '- id', '+id', '--id', 'name', '-', '', 'id,age') }, { weight: 1, arbitrary: queryText })],
+  [
+    'cursor',
+    fc.oneof(
+      fc.tuple(fc.constantFrom(...SORT_PARAMS), cursorValue, cursorId).map(([sort, value, id]) => encodeCursor(sort, value, id)),
+      fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+      queryText,
+    ),
+  ],
+  ...userModel.filters.flatMap(filterValues),
+  ['q', fc.oneof({ weight: 4, arbitrary: fc.mixedCase(substringOfSeed) }, { weight: 2, arbitrary: queryText })],
+  ['count', fc.oneof({ weight: 4, arbitrary: fc.constantFrom('true', 'false') }, { weight: 1, arbitrary: fc.constantFrom('1', '0', 'TRUE', 'yes', '') })],
+]);
+for (const param of LIST_PARAMS) if (!paramValue.has(param)) throw new Error(`the fuzzer has no generator for the list parameter ${param}`);
+
+const knownPair = fc.constantFrom(...LIST_PARAMS).chain((param) => paramValue.get(param)!.map((value): [string, string] => [param, value]));
 const unknownPair = fc.tuple(
   fc.oneof(fc.constantFrom('limt', 'LIMIT', 'Limit', ' limit', 'limit ', 'offset[]', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', 'user_id', 'id', 'page'), queryText),
   queryText,
@@ -1027,7 +1257,7 @@ interface ListRequest {
 const RAW_QUERY_PARTS = [
   '%', '%zz', '%FF', '+', '&&', '=', '==', 'limit=1&limit=2', '__proto__=1', '__proto__[x]=1', 'constructor[prototype][x]=1',
   'a[]=1', 'limit[]=1', 'q=%ED%A0%80', 'q=%00%00%00', 'q=%C0%80abc', '%3D=%26', ';', 'limit=1;offset=1', 'sort=%2Did',
-  'q=a+b', 'q=%2B', 'limit', 'count', 'q=' + '%F0%9F%98%80'.repeat(101), 'offset=1e1', 'q=%',
+  'q=a+b', 'q=%2B', 'limit', 'count', 'q=' + '%F0%9F%98%80'.repeat((TEXT_PARAMS.get('q')?.maxLength ?? 100) + 1), 'offset=1e1', 'q=%',
 ];
 const listRequestArb: fc.Arbitrary<ListRequest> = fc.record({
   path: fc.constantFrom('/users/', '/users'),
@@ -1061,8 +1291,7 @@ for (const dialect of DIALECTS) {
             const before = await fixture.before();
             const text = bodyText(body, bodyLimit);
             const parsed = parseJson(text);
-            const email = parsed.ok ? (parsed.value as { email?: unknown } | null)?.email : undefined;
-            const { allowed, why } = bodyStatuses(body, type, text, 'create', emailTaken(before, email));
+            const { allowed, why } = bodyStatuses(body, type, text, 'create', uniqueTaken(before, parsed.ok ? parsed.value : undefined));
             const sent = await fixture.send({
               method: 'POST',
               url,
@@ -1083,7 +1312,7 @@ for (const dialect of DIALECTS) {
             assert.equal(sent.response.headers['location'], `/users/${created.id}`, where);
             assert.ok(created.id > fixture.maxId, `ids increase and are never reused:\n${where}`);
             fixture.maxId = created.id;
-            assert.deepEqual(userFields(created), expectedFields(parsed.value as Record<string, unknown>), `the created user is not what was sent:\n${where}`);
+            assert.deepEqual(clientValues(created), expectedFields(parsed.value as Record<string, unknown>), `the created user is not what was sent:\n${where}`);
             assert.equal(created.updated_at, created.created_at, where);
             assert.deepEqual(after, [...before, created], `the create changed more than one user, or stored another value:\n${where}`);
             // Keep the table small: the state is re-read after every request.
@@ -1110,8 +1339,7 @@ for (const dialect of DIALECTS) {
             const text = bodyText(body, bodyLimit);
             const parsed = parseJson(text);
             const previous = meaning ? before.find((user) => user.id === meaning.id) : undefined;
-            const email = parsed.ok ? (parsed.value as { email?: unknown } | null)?.email : undefined;
-            const fromBody = bodyStatuses(body, type, text, 'update', emailTaken(before, email, previous?.id));
+            const fromBody = bodyStatuses(body, type, text, 'update', uniqueTaken(before, parsed.ok ? parsed.value : undefined, previous?.id));
             // The body decides, unless the id is not a user: then 404 (or 422 for an id that is not an integer).
             const bodyErrors = fromBody.allowed.filter((status) => status >= 400 && status !== 409);
             const bodyWouldPass = fromBody.allowed.some((status) => status === 200 || status === 409);
@@ -1142,7 +1370,7 @@ for (const dialect of DIALECTS) {
             const changes = parsed.value as Record<string, unknown>;
             const updated = response.json() as User;
             assert.equal(updated.id, previous.id, where);
-            assert.deepEqual(userFields(updated), expectedFields(changes, previous), `the update did not store exactly the fields sent:\n${where}`);
+            assert.deepEqual(clientValues(updated), expectedFields(changes, previous), `the update did not store exactly the fields sent:\n${where}`);
             assert.equal(updated.created_at, previous.created_at, where);
             if (Object.keys(changes).length === 0) assert.equal(updated.updated_at, previous.updated_at, `an empty update changed updated_at:\n${where}`);
             else assert.ok(updated.updated_at >= previous.updated_at, `updated_at went back:\n${where}`);
