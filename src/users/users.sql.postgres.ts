@@ -322,7 +322,7 @@ export class PostgresUsersRepository implements UsersRepository {
     const operator = criteria.descending ? '<' : '>';
     // In id order the id is the whole position.
     if (criteria.sort === 'id') return [`id ${operator} ${parameters.add(after.id)}`];
-    const { expression, value, id } = this.keysetBound(criteria.sort, after);
+    const { expression, value, id } = this.keysetBound(criteria.sort, after, criteria.descending);
     // ::bigint: a cursor's integer is any safe integer (SQLite compares it as it is), beyond the integer range.
     const integer = this.model.sorts.get(criteria.sort)!.field.kind === 'integer';
     const valueParameter = integer ? `${parameters.add(value)}::bigint` : parameters.add(value);
@@ -336,12 +336,19 @@ export class PostgresUsersRepository implements UsersRepository {
    * - a timestamp sort compares the column, so the index serves it; a value that is not a wire timestamp is
    *   compared as text with the rendered column, as SQLite (which stores the text) does;
    * - a text value with U+0000: no stored text contains one, so a row sorts after the value exactly when it
-   *   sorts after the part before U+0000; that part with the largest id is the same bound in both directions.
+   *   sorts after the part before U+0000; that part with the largest id is the same bound in both directions;
+   * - a unique sort has no ties, so the position is the value alone (as on SQLite), whatever id the cursor holds.
    */
-  private keysetBound(sort: string, after: SortKey): { expression: string; value: string | number; id: number | string } {
+  private keysetBound(
+    sort: string,
+    after: SortKey,
+    descending: boolean,
+  ): { expression: string; value: string | number; id: number | string } {
+    const { field } = this.model.sorts.get(sort)!;
     let expression = this.model.sorts.get(sort)!.expression;
     let { value }: { value: string | number } = after;
-    let id: number | string = after.id;
+    // With no ties, every row of the value is on the side already read: past it ascending, before it descending.
+    let id: number | string = field.spec.unique ? (descending ? 0 : MAX_ID) : after.id;
     if (this.timestampSorts.has(sort) && !isWireTimestamp(value)) expression = `${wireTimestamp(expression)} COLLATE "C"`;
     if (typeof value === 'string' && hasNul(value)) {
       value = value.slice(0, value.indexOf('\0'));
