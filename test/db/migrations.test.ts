@@ -204,6 +204,9 @@ describe('the migration runner (PostgreSQL)', { skip: !TEST_DIALECTS.includes('p
   it('adopts a database migrated by drizzle-kit and applies only the rest, once, under its lock', async () => {
     const { url, drop } = await createPostgresTestDatabase();
     const pool = new pg.Pool({ connectionString: url, max: 3 });
+    // pool.end() resolves before its connections have closed: one still closing when the database is dropped
+    // reports the server's termination, which is not this test's concern.
+    pool.on('error', () => {});
     try {
       const migrations = readMigrations('postgres');
       for (const migration of migrations.slice(0, 2)) await pool.query(migration.sql);
