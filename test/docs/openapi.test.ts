@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
 import { userModel } from '../../src/users/users.schemas.js';
 
-// The OpenAPI document checked against the contract (/work/shared/CONTRACT.md): valid 3.1, and complete:
+// The OpenAPI document checked against the contract (../shared/CONTRACT.md): valid 3.1, and complete:
 // every route, parameter, body, status code, header, summary and example a client relies on.
 
 interface Schema {
