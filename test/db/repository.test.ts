@@ -460,7 +460,9 @@ for (const dialect of TEST_DIALECTS) {
             const user = users.find((candidate) => candidate.id === userId)!;
             // In id order the cursor's id is the whole position.
             if (field === 'id') return sign * (user.id - id) > 0;
-            return sign * (compareSortValues(sortValue(user, field), value) || user.id - id) > 0;
+            // A unique sort has no ties: the position is the value alone, whatever id the cursor holds.
+            const unique = userModel.sorts.get(field)!.field.spec.unique !== undefined;
+            return sign * (compareSortValues(sortValue(user, field), value) || (unique ? 0 : user.id - id)) > 0;
           });
           return { actual: (await list({ sort: field, descending, after: { value, id } })).ids, expected };
         };
@@ -475,6 +477,8 @@ for (const dialect of TEST_DIALECTS) {
           ['first_name', 'Ann\0', 5],
           ['last_name', '\0', 0],
           ['email', 'bob\0', 4],
+          ['email', 'bob.b@example.com', 0],
+          ['email', 'bob.b@example.com', 1_000_000],
           ['age', 2 ** 40, 1],
           ['age', -(2 ** 40), 1],
           ['id', Number.MAX_SAFE_INTEGER, 4],
