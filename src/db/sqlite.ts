@@ -32,13 +32,15 @@ export function migrateSqlite(sqlite: BetterSqlite3.Database, migrations = readM
     checksum text,
     applied_at text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL
   )`);
-  const applied = () => sqlite.prepare(`SELECT version, checksum FROM ${MIGRATIONS_TABLE}`).all() as AppliedMigration[];
+  const isApplied = sqlite.prepare(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE version = ?`).pluck();
   const record = sqlite.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum) VALUES (?, ?, ?)`);
   sqlite.transaction(() => adoptDrizzleJournal(sqlite, migrations, record)).immediate();
-  for (const migration of pendingMigrations(migrations, applied())) {
+  const applied = sqlite.prepare(`SELECT version, checksum FROM ${MIGRATIONS_TABLE}`).all() as AppliedMigration[];
+  for (const migration of pendingMigrations(migrations, applied)) {
     sqlite
       .transaction(() => {
-        if (pendingMigrations(migrations, applied()).every((pending) => pending.version !== migration.version)) return;
+        // Another process may have applied it since the list was read.
+        if (isApplied.get(migration.version) !== undefined) return;
         sqlite.exec(migration.sql);
         record.run(migration.version, migration.name, migration.checksum);
       })

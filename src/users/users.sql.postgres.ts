@@ -106,6 +106,8 @@ export class PostgresUsersRepository implements UsersRepository {
   private readonly selectList: (prefix?: string) => string;
   private readonly insertText: string;
   private readonly findByIdText: string;
+  private readonly deleteText: string;
+  private readonly conditionalDeleteText: string;
   private readonly updateTexts: StatementCache<string>;
   /** Text fields a client writes: checked for U+0000 before a write. */
   private readonly writtenText: FieldDefinition[];
@@ -133,6 +135,8 @@ export class PostgresUsersRepository implements UsersRepository {
       ${duplicates.length > 0 ? `WHERE NOT EXISTS (SELECT FROM users WHERE ${duplicates.join(' OR ')})` : ''}
       ON CONFLICT DO NOTHING RETURNING ${this.selectList()}`;
     this.findByIdText = `SELECT ${this.selectList()} FROM users WHERE id = $1`;
+    this.deleteText = 'DELETE FROM users WHERE id = $1 RETURNING id';
+    this.conditionalDeleteText = `DELETE FROM users WHERE id = $1 AND ${this.ifMatch(2)} RETURNING id`;
     this.updateTexts = new StatementCache<string>();
     this.writtenText = model.fields.filter((field) => field.kind === 'text' && (field.spec.create || field.spec.patch));
     this.timestampSorts = new Set([...model.sorts].filter(([, sort]) => sort.field.kind === 'timestamp').map(([name]) => name));
@@ -238,7 +242,7 @@ export class PostgresUsersRepository implements UsersRepository {
   }
 
   async delete(id: number, expected?: readonly string[]): Promise<boolean> {
-    const text = `DELETE FROM users WHERE id = $1${expected ? ` AND ${this.ifMatch(2)}` : ''} RETURNING id`;
+    const text = expected ? this.conditionalDeleteText : this.deleteText;
     const values = expected ? [id, expectedVersions(expected)] : [id];
     return (await this.query(this.pool, { text, values })).length > 0;
   }
