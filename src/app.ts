@@ -7,7 +7,9 @@ import { AppError, ProblemSchema, ValidationError } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
+import { OutageLog, loggableBug } from './http/outage-log.js';
 import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
+import { installProtocolAnswers } from './http/protocol.js';
 import { buildSharedSerializers } from './http/serializers.js';
 import { installValidators } from './http/validation.js';
 import type { Database } from './db/database.js';
@@ -33,13 +35,16 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     logger: options.logger ?? (config.LOG_LEVEL === 'silent' ? false : {
       level: config.LOG_LEVEL,
       redact: ['req.headers.authorization'],
+      // Errors are logged by class, code, message and stack only: a driver error's other fields hold row values.
+      serializers: { err: loggableBug },
     }),
     logController: new AccessLogController(),
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    // Requests that arrive while closing get installProtocolAnswers' problem+json 503 instead of Fastify's JSON.
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (`/users/%`) or a path parameter over maxParamLength: Fastify's own
     // answers would echo the URL.
@@ -57,21 +62,25 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     // that a client sending its headers byte by byte is cut off near HEADERS_TIMEOUT_MS.
     http: {
       headersTimeout: config.HEADERS_TIMEOUT_MS,
+      // A missing Host is answered by installProtocolAnswers (Node's own answer is an empty 400).
+      requireHostHeader: false,
       connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
     },
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: { buildSerializer: buildSharedSerializers } },
   });
 
-  const database = options.database ?? (await createDatabase(config));
+  const database = options.database ?? (await createDatabase(config, app.log));
   if (!options.database) app.addHook('onClose', () => database.close());
+  const outages = new OutageLog(app.log, () => database.ping());
+  app.addHook('onClose', async () => outages.stop());
 
   // JSON is the only body the API takes: anything else, text/plain included, is 415.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
   const model = options.userModel ?? userModel;
-  installProblemHandlers(app, model.patternMessages);
-  installRequestHooks(app, config.INSTANCE_ID);
+  installProblemHandlers(app, model.patternMessages, outages);
+  installRequestHooks(app, config.INSTANCE_ID, installProtocolAnswers(app, config.INSTANCE_ID));
 
   // Shared schemas become the OpenAPI components, named as in the seed.
   for (const name of ['UserBase', 'UserCreate', 'UserUpdate', 'User'] as const) app.addSchema({ $id: name, ...model.schemas[name] });

@@ -73,13 +73,22 @@ export class ValidationError extends AppError {
   }
 }
 
+/** Why the database cannot serve: the health check says which; requests say DATABASE_UNAVAILABLE. */
+export type DatabaseFaultCode = 'DATABASE_UNAVAILABLE' | 'DATABASE_READ_ONLY' | 'DATABASE_FILE_MISSING';
+
+const DATABASE_FAULT_DETAILS: Record<DatabaseFaultCode, string> = {
+  DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly.',
+  DATABASE_READ_ONLY: 'The database cannot take writes (its file is read-only); reads still work.',
+  DATABASE_FILE_MISSING: 'The database file was deleted while the server runs; it is being written back.',
+};
+
 /**
  * The database did not answer (down, locked beyond the busy timeout, read-only, full). Safe to retry later.
  * `cause` keeps the driver's error for the server log; it never reaches the client.
  */
 export class DatabaseUnavailableError extends AppError {
-  constructor(cause?: unknown) {
-    super(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly.', undefined, { 'retry-after': '1' });
+  constructor(cause?: unknown, code: DatabaseFaultCode = 'DATABASE_UNAVAILABLE') {
+    super(503, code, DATABASE_FAULT_DETAILS[code], undefined, { 'retry-after': '1' });
     if (cause !== undefined) this.cause = cause;
   }
 }

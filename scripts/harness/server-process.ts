@@ -40,6 +40,10 @@ export interface StartOptions {
   killAfterMs?: number;
   /** What to call the process in error messages (default "server"). */
   name?: string;
+  /** Which /healthcheck status means started (default 200; a test of an unhealthy start accepts 503). */
+  readyStatuses?: readonly number[];
+  /** Run the process as this user and group (a test of file permissions, started as root). */
+  user?: { uid: number; gid: number };
 }
 
 export interface ServerProcess {
@@ -72,6 +76,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const { entry = SERVER_ENTRY, nodeArgs = [], env = {}, logFile, timeoutMs = 15000, pollMs = 50, killAfterMs, name = 'server' } = options;
+  const readyStatuses = options.readyStatuses ?? [200];
   const keepOutput = options.keepOutput ?? logFile === undefined;
   if (!existsSync(entry)) throw new Error(`${name}: ${entry} is missing (run npm run build)`);
   const port = options.port ?? (await freePort());
@@ -85,6 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', stdio, stdio],
+    ...options.user,
   });
   if (fd !== undefined) closeSync(fd);
   running.add(child);
@@ -133,7 +139,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       // Bounded, so that a server that accepts but never answers cannot stretch the timeout.
       const response = await fetch(`${url}/healthcheck`, { signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))) });
       await response.arrayBuffer();
-      if (response.status === 200) {
+      if (readyStatuses.includes(response.status)) {
         return { name, url, port, pid: child.pid!, child, startupMs: performance.now() - started, output, exited, stop };
       }
     } catch {

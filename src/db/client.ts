@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
-import type { Database } from './database.js';
+import type { Database, DatabaseLog } from './database.js';
 import { createSqliteDatabase } from './sqlite.js';
 
 /** Connects to the configured database (SQLite by default, PostgreSQL for a postgres:// URL) and applies pending migrations. */
-export async function createDatabase(config: Config): Promise<Database> {
+export async function createDatabase(config: Config, log?: DatabaseLog): Promise<Database> {
   const target = config.database;
-  if (target.dialect === 'sqlite') return createSqliteDatabase(target.filename, config);
+  if (target.dialect === 'sqlite') return createSqliteDatabase(target.filename, config, log);
   // Loaded only when used: pg is not part of a start-up on SQLite.
   const { createPostgresDatabase } = await import('./postgres.js');
   return createPostgresDatabase(target.connectionString, config);

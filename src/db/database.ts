@@ -14,7 +14,15 @@ interface Connection {
 
 export interface SqliteDatabase extends Connection {
   readonly dialect: 'sqlite';
+  /** The current connection; the file may be reopened, so statements are prepared per connection. */
   readonly sqlite: BetterSqlite3.Database;
+  /**
+   * Runs a write (one statement or one transaction) now, and again after a timer while another connection
+   * holds the write lock, up to SQLITE_BUSY_TIMEOUT_MS in all: the event loop never sleeps on a lock.
+   */
+  write<T>(run: () => T): Promise<T>;
+  /** Runs a read, retried like a write in the rare cases WAL makes a reader wait. */
+  read<T>(run: () => T): Promise<T>;
 }
 
 export interface PostgresDatabase extends Connection {
@@ -25,3 +33,11 @@ export interface PostgresDatabase extends Connection {
 /** A connected, migrated database. Features build their repositories from it; this layer knows no feature. */
 export type Database = SqliteDatabase | PostgresDatabase;
 export type Dialect = Database['dialect'];
+
+/** Where the database layer reports faults it finds by itself (pino's signature; the app passes its logger). */
+export interface DatabaseLog {
+  error(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+export const SILENT_LOG: DatabaseLog = { error() {}, warn() {} };

@@ -1,18 +1,23 @@
-import { mkdirSync } from 'node:fs';
+import { linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
-import type { DatabaseFault, SqliteDatabase } from './database.js';
+import { SILENT_LOG, type DatabaseFault, type DatabaseLog, type SqliteDatabase } from './database.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
 type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
   Partial<Pick<Config, 'SQLITE_MMAP_SIZE_MB'>>;
 
-/** Opens (creating if needed) the SQLite file with the service's settings: WAL, busy timeout, synchronous. */
-export function openSqlite(filename: string, settings: SqliteSettings): BetterSqlite3.Database {
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
-  const sqlite = new BetterSqlite3(filename, { timeout: settings.SQLITE_BUSY_TIMEOUT_MS });
+/**
+ * Opens (creating if needed, unless `fileMustExist`) the SQLite file with the service's settings: WAL, busy
+ * timeout, synchronous. The busy timeout here blocks the thread: right for start-up (migrations) and scripts; a
+ * serving process switches it off (sqliteDatabase) and waits for the lock asynchronously instead.
+ */
+export function openSqlite(filename: string, settings: SqliteSettings, fileMustExist = false): BetterSqlite3.Database {
+  if (filename !== ':memory:' && !fileMustExist) mkdirSync(dirname(filename), { recursive: true });
+  const sqlite = new BetterSqlite3(filename, { timeout: settings.SQLITE_BUSY_TIMEOUT_MS, fileMustExist });
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a crash of the process; FULL also of the machine.
   sqlite.pragma(`synchronous = ${settings.SQLITE_SYNCHRONOUS}`);
@@ -77,30 +82,243 @@ export function sqliteFaultOf(error: unknown): DatabaseFault | undefined {
   return undefined;
 }
 
-/** Opens and migrates the SQLite database. */
-export function createSqliteDatabase(filename: string, settings: SqliteSettings): SqliteDatabase {
+/** Opens and migrates the SQLite database, then serves it (see sqliteDatabase). */
+export function createSqliteDatabase(filename: string, settings: SqliteSettings, log?: DatabaseLog): SqliteDatabase {
   const sqlite = openSqlite(filename, settings);
   migrateSqlite(sqlite);
-  return sqliteDatabase(sqlite);
+  return sqliteDatabase(sqlite, { settings, log });
 }
 
-/** The Database over an open, migrated connection. */
-export function sqliteDatabase(sqlite: BetterSqlite3.Database): SqliteDatabase {
-  // A real read of the database file, not only of the connection.
-  const ping = sqlite.prepare(`SELECT count(*) FROM ${MIGRATIONS_TABLE}`).pluck();
-  return {
-    dialect: 'sqlite',
-    sqlite,
-    async ping() {
+export interface ServeOptions {
+  /** Settings to reopen the file with, and SQLITE_BUSY_TIMEOUT_MS: how long a write waits for the lock in all. */
+  settings?: SqliteSettings;
+  /** Where faults of the file are reported (at error) and their end (at warn). */
+  log?: DatabaseLog;
+  /** How often the file is checked when nothing else checks it (ms). */
+  checkIntervalMs?: number;
+}
+
+/** The Database over an open, migrated connection (the connection is closed with it). */
+export function sqliteDatabase(sqlite: BetterSqlite3.Database, options: ServeOptions = {}): SqliteDatabase {
+  return new ServedSqlite(sqlite, options);
+}
+
+const DEFAULT_SETTINGS: SqliteSettings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 5000 };
+/** Waits between attempts to take the write lock: short at first (locks are held for ~0.1 ms), then capped. */
+const BACKOFF_MS = [1, 1, 2, 4, 8, 16, 25, 50];
+
+/** A write that changes nothing: fails on a file that cannot take writes; a lock held by another writer is fine. */
+function runWriteProbe(probe: BetterSqlite3.Statement): void {
+  try {
+    probe.run();
+  } catch (error) {
+    if (!sqliteErrorCode(error)?.startsWith('SQLITE_BUSY')) throw error;
+  }
+}
+
+/** What is wrong with the database file: reported by the health check, with a code that says why. */
+type FileFault = 'read-only' | 'file-missing';
+
+/** A file's identity: the same path can name another file after a delete or a replace. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The identity of the file at a path; undefined when there is none (or a file stands where a directory was). */
+const identityOf = (filename: string): FileIdentity | undefined => {
+  try {
+    const stats = statSync(filename, { throwIfNoEntry: false });
+    return stats && { dev: stats.dev, ino: stats.ino };
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A served SQLite database. Three things a plain connection does not do:
+ * - Writes never block the event loop on another connection's lock: the connection's own busy handler (which
+ *   sleeps on the thread) is off, and a write that finds the lock taken is retried after a timer, for up to
+ *   SQLITE_BUSY_TIMEOUT_MS in all, then fails as unavailable (503). Reads go on meanwhile (WAL).
+ * - A file that cannot take writes (opened read-only: file mode, read-only mount) is reported, and the file is
+ *   reopened once it can take them again.
+ * - A file deleted or replaced under the running process is noticed (checked every second and by the health
+ *   check). A deleted file (or directory) is written back from the open connection, which still holds every
+ *   acknowledged write, and served from there: a restart never finds an empty new database in its place.
+ *   A file replaced by another one (a restore) is what the configuration names now: it is reopened.
+ */
+class ServedSqlite implements SqliteDatabase {
+  readonly dialect = 'sqlite';
+  private connection: BetterSqlite3.Database;
+  private readonly filename: string;
+  private readonly settings: SqliteSettings;
+  private readonly log: DatabaseLog;
+  private identity: FileIdentity | undefined;
+  private fault: FileFault | undefined;
+  private restoring: Promise<void> | undefined;
+  private restoreFailed = false;
+  private readonly monitor: NodeJS.Timeout | undefined;
+  private pingStatement: BetterSqlite3.Statement;
+  private writeProbe: BetterSqlite3.Statement;
+
+  constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
+    this.connection = sqlite;
+    this.filename = sqlite.name;
+    this.settings = options.settings ?? DEFAULT_SETTINGS;
+    this.log = options.log ?? SILENT_LOG;
+    sqlite.pragma('busy_timeout = 0');
+    [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
+    if (!sqlite.memory) {
+      this.identity = identityOf(this.filename);
+      this.monitor = setInterval(() => this.checkFile(), options.checkIntervalMs ?? 1000);
+      this.monitor.unref();
+    }
+  }
+
+  /** The current connection: a new one after the file was reopened (prepared statements belong to one). */
+  get sqlite(): BetterSqlite3.Database {
+    return this.connection;
+  }
+
+  async write<T>(run: () => T): Promise<T> {
+    if (this.fault === 'file-missing') throw new DatabaseUnavailableError();
+    return this.retryWhileBusy(run, true);
+  }
+
+  async read<T>(run: () => T): Promise<T> {
+    return this.retryWhileBusy(run, false);
+  }
+
+  private async retryWhileBusy<T>(run: () => T, writing: boolean): Promise<T> {
+    const deadline = performance.now() + this.settings.SQLITE_BUSY_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
       try {
-        ping.get();
+        return run();
       } catch (error) {
-        throw sqliteFaultOf(error) === 'unavailable' ? new DatabaseUnavailableError(error) : error;
+        const code = sqliteErrorCode(error);
+        if (writing && code?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
+        if (!code?.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw error;
       }
-    },
-    faultOf: sqliteFaultOf,
-    async close() {
-      if (sqlite.open) sqlite.close();
-    },
-  };
+      await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.checkFile();
+    if (this.fault === 'file-missing') throw new DatabaseUnavailableError(undefined, 'DATABASE_FILE_MISSING');
+    try {
+      // A real read of the file, then a write that changes nothing: a read-only file fails it.
+      this.pingStatement.get();
+      if (!this.connection.memory) runWriteProbe(this.writeProbe);
+    } catch (error) {
+      const code = sqliteErrorCode(error);
+      if (code?.startsWith('SQLITE_READONLY')) {
+        this.report('read-only', error);
+        throw new DatabaseUnavailableError(error, 'DATABASE_READ_ONLY');
+      }
+      throw sqliteFaultOf(error) === 'unavailable' ? new DatabaseUnavailableError(error) : error;
+    }
+  }
+
+  readonly faultOf = sqliteFaultOf;
+
+  async close(): Promise<void> {
+    clearInterval(this.monitor);
+    await this.restoring?.catch(() => {});
+    if (this.connection.open) this.connection.close();
+  }
+
+  private probesOf(sqlite: BetterSqlite3.Database): [BetterSqlite3.Statement, BetterSqlite3.Statement] {
+    return [
+      sqlite.prepare(`SELECT count(*) FROM ${MIGRATIONS_TABLE}`).pluck(),
+      sqlite.prepare(`UPDATE ${MIGRATIONS_TABLE} SET version = version WHERE 0`),
+    ];
+  }
+
+  /** Notes a fault of the file: logged once at error, until it is over. */
+  private report(fault: FileFault, cause?: unknown): void {
+    if (this.fault === fault) return;
+    this.fault = fault;
+    const reason =
+      fault === 'read-only'
+        ? 'the database file cannot be written (file mode, owner or a read-only mount): every write answers 503 until it can'
+        : 'the database file was deleted while the server runs; writing it back from the open connection';
+    this.log.error({ file: this.filename, fault, code: sqliteErrorCode(cause) }, reason);
+  }
+
+  /** Compares the file at the configured path with the open one; retries a read-only file. Never waits for a restore. */
+  private checkFile(): void {
+    if (!this.identity || !this.connection.open || this.restoring) return;
+    const current = identityOf(this.filename);
+    if (!current) {
+      this.report('file-missing');
+      this.restoring = this.restore().finally(() => (this.restoring = undefined));
+      return;
+    }
+    if (current.dev !== this.identity.dev || current.ino !== this.identity.ino) {
+      this.log.error({ file: this.filename }, 'the database file was replaced while the server runs; serving the new file');
+      this.reopen();
+      return;
+    }
+    if (this.fault === 'read-only') this.reopen(true);
+  }
+
+  /**
+   * Writes the open database back to its path (a deleted file or directory) and serves it from there. The copy
+   * is made beside the path, then linked to it: another process restoring the same file at the same time
+   * cannot be overwritten, nor seen half-written.
+   */
+  private async restore(): Promise<void> {
+    const copy = `${this.filename}.restoring-${process.pid}`;
+    try {
+      mkdirSync(dirname(this.filename), { recursive: true });
+      await this.connection.backup(copy);
+      try {
+        linkSync(copy, this.filename);
+      } catch (error) {
+        // Another worker has written it back first: its copy holds the same writes (none are taken meanwhile).
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      this.reopen();
+      this.log.error({ file: this.filename }, 'the database file was written back from the open connection; serving it again');
+    } catch (error) {
+      // Tried again at every check; said once.
+      if (!this.restoreFailed) this.log.error({ file: this.filename, code: (error as NodeJS.ErrnoException).code }, 'could not write the database file back; retrying');
+      this.restoreFailed = true;
+    } finally {
+      for (const leftover of [copy, `${copy}-wal`, `${copy}-shm`]) {
+        try {
+          unlinkSync(leftover);
+        } catch {
+          // Not there.
+        }
+      }
+    }
+  }
+
+  /**
+   * Opens the file at the configured path again and serves it from then on; with `onlyIfWritable`, keeps the
+   * current connection unless the new one takes writes. Never creates a file.
+   */
+  private reopen(onlyIfWritable = false): void {
+    let sqlite: BetterSqlite3.Database | undefined;
+    try {
+      sqlite = openSqlite(this.filename, this.settings, true);
+      migrateSqlite(sqlite);
+      sqlite.pragma('busy_timeout = 0');
+      const probes = this.probesOf(sqlite);
+      if (onlyIfWritable) runWriteProbe(probes[1]);
+      const previous = this.connection;
+      this.connection = sqlite;
+      [this.pingStatement, this.writeProbe] = probes;
+      this.identity = identityOf(this.filename);
+      if (this.fault) this.log.warn({ file: this.filename, fault: this.fault }, 'the database file takes writes again');
+      this.fault = undefined;
+      this.restoreFailed = false;
+      previous.close();
+    } catch (error) {
+      sqlite?.close();
+      if (!onlyIfWritable) this.log.error({ file: this.filename, code: sqliteErrorCode(error) }, 'could not reopen the database file');
+    }
+  }
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AppError } from '../errors.js';
+import { sendProblem } from './problems.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -11,7 +13,7 @@ export function requestIdOf(request: IncomingMessage): string {
 }
 
 // Computed once: the API answers JSON only, so nothing may be framed, sniffed or loaded from elsewhere.
-const API_HEADERS = {
+export const API_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -41,14 +43,22 @@ export class AccessLogController extends LogController {
   }
 }
 
-/** Per-request headers: one hook sets a precomputed header object and echoes the request id. */
-export function installRequestHooks(app: FastifyInstance, instanceId: string): void {
+/**
+ * Per-request headers: one hook sets a precomputed header object and echoes the request id, then asks `refuse`
+ * (installProtocolAnswers: shutting down, no Host) whether to answer at once, with those headers.
+ */
+export function installRequestHooks(app: FastifyInstance, instanceId: string, refuse?: (request: FastifyRequest) => AppError | undefined): void {
   const instanceHeader = instanceId ? { 'x-instance-id': instanceId } : {};
   const apiHeaders = { ...API_HEADERS, ...instanceHeader };
   const docsHeaders = { ...DOCS_HEADERS, ...instanceHeader };
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/docs') ? docsHeaders : apiHeaders);
     reply.header('x-request-id', request.id);
+    const refusal = refuse?.(request);
+    if (refusal) {
+      sendProblem(reply, refusal);
+      return;
+    }
     done();
   });
 }

@@ -2,9 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../errors.js';
+import { loggableBug, type OutageLog } from './outage-log.js';
 import { toValidationIssues, type PatternMessages } from './validation.js';
 
-const PROBLEM_TYPE = 'application/problem+json';
+export const PROBLEM_TYPE = 'application/problem+json';
 
 // Fastify's own 4xx errors, answered with our wording: their messages can echo request input.
 const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
@@ -62,7 +63,7 @@ export function toAppError(error: FastifyError, request: FastifyRequest, pattern
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', 'The request cannot be processed.');
-  request.log.error({ err: error }, 'unexpected error');
+  request.log.error({ err: loggableBug(error) }, 'unexpected error');
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
 }
 
@@ -70,7 +71,7 @@ export function toAppError(error: FastifyError, request: FastifyRequest, pattern
  * Error, 404 and 405 handling. Wrong methods on a known path get 405 with Allow (Fastify answers 404),
  * from a table of the registered routes that is only consulted on the not-found path.
  */
-export function installProblemHandlers(app: FastifyInstance, patternMessages: PatternMessages = {}): void {
+export function installProblemHandlers(app: FastifyInstance, patternMessages: PatternMessages = {}, outages?: OutageLog): void {
   const routes: { source: string; pattern: RegExp; methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
     // Catch-all routes (the CORS preflight) would make every unknown path look like a known one.
@@ -94,11 +95,11 @@ export function installProblemHandlers(app: FastifyInstance, patternMessages: Pa
       appError = toAppError(error, request, patternMessages);
     } catch (mappingError) {
       // The handler itself must never fail into Fastify's default answer, which shows the message.
-      request.log.error({ err: mappingError, cause: error }, 'error while mapping an error');
+      request.log.error({ err: loggableBug(mappingError), cause: loggableBug(error) }, 'error while mapping an error');
       appError = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
     }
-    // Not a bug of the service, but the operator needs to know why the database did not answer.
-    if (appError.status === 503) request.log.warn({ err: appError.cause ?? appError }, 'database unavailable');
+    // Not a bug of the service, but the operator needs to know why the database did not answer (once per outage).
+    if (appError.status === 503) outages?.failed(appError.cause ?? appError, request.log);
     if (appError.status === 500) {
       const problem = { ...appError.toProblem(), request_id: String(request.id) };
       return reply.code(500).type(PROBLEM_TYPE).send(problem);

@@ -84,73 +84,103 @@ interface ListQuery {
 // statement, which commits without reporting a failed commit (SQLITE_FULL, SQLITE_IOERR): the client would
 // get a 2xx for a write that was rolled back. all() steps to the end, so a failed commit throws.
 
-/** UsersRepository on SQLite: better-sqlite3 statements, each prepared once and reused. */
+/** The statements of one connection, each prepared once and reused (the database may reopen its file). */
+class ConnectionStatements {
+  readonly insert: BetterSqlite3.Statement;
+  readonly findById: BetterSqlite3.Statement;
+  readonly delete: BetterSqlite3.Statement;
+  readonly conditionalDelete: BetterSqlite3.Statement;
+  readonly cache: StatementCache<BetterSqlite3.Statement>;
+  /** Set by the repository: transactions are functions of one connection too. */
+  insertOnce!: BetterSqlite3.Transaction<(user: UserCreate, request: IdempotentRequest) => { user: User; replayed: boolean }>;
+  list!: BetterSqlite3.Transaction<(criteria: UserListCriteria) => UserPage>;
+
+  constructor(
+    readonly sqlite: BetterSqlite3.Database,
+    model: UserModel,
+    columns: string,
+  ) {
+    this.cache = new StatementCache((text) => sqlite.prepare(text));
+    const created = model.created.map((field) => field.name);
+    this.insert = sqlite.prepare(
+      `INSERT INTO users (${created.join(', ')}) VALUES (${created.map(() => '?').join(', ')})
+       RETURNING ${columns}`,
+    );
+    this.findById = sqlite.prepare(`SELECT ${columns} FROM users WHERE id = ?`);
+    this.delete = sqlite.prepare('DELETE FROM users WHERE id = :id RETURNING id');
+    this.conditionalDelete = sqlite.prepare(`DELETE FROM users WHERE id = :id ${IF_MATCH} RETURNING id`);
+  }
+}
+
+/** UsersRepository on SQLite: better-sqlite3 statements, prepared once per connection. */
 export class SqliteUsersRepository implements UsersRepository {
-  private readonly sqlite: BetterSqlite3.Database;
   private readonly columns: string;
   /** A page of users as one JSON array (the text JSON.stringify gives the rows); an empty page is `[]`. */
   private readonly jsonPage: string;
-  private readonly insertStatement;
-  private readonly findByIdStatement;
-  private readonly deleteStatement;
-  private readonly conditionalDeleteStatement;
-  private readonly insertOnceTransaction;
-  private readonly listTransaction;
-  private readonly statements: StatementCache<BetterSqlite3.Statement>;
+  private current: ConnectionStatements;
 
   constructor(
     private readonly database: SqliteDatabase,
     private readonly model: UserModel,
   ) {
-    const sqlite = database.sqlite;
-    this.sqlite = sqlite;
-    this.statements = new StatementCache((text) => sqlite.prepare(text));
     const names = model.fields.map((field) => field.name);
     this.columns = names.join(', ');
     // json_object writes each row into one growing buffer (fewer allocations than concatenating with ||).
     this.jsonPage = `json_group_array(json_object(${names.map((name) => `'${name}', ${name}`).join(', ')}))`;
-    const created = model.created.map((field) => field.name);
-    this.insertStatement = sqlite.prepare(
-      `INSERT INTO users (${created.join(', ')}) VALUES (${created.map(() => '?').join(', ')})
-       RETURNING ${this.columns}`,
-    );
-    this.findByIdStatement = sqlite.prepare(`SELECT ${this.columns} FROM users WHERE id = ?`);
-    this.deleteStatement = sqlite.prepare('DELETE FROM users WHERE id = :id RETURNING id');
-    this.conditionalDeleteStatement = sqlite.prepare(`DELETE FROM users WHERE id = :id ${IF_MATCH} RETURNING id`);
-    this.listTransaction = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
-    this.insertOnceTransaction = sqlite.transaction((user: UserCreate, request: IdempotentRequest) =>
-      this.createOnce(user, request),
-    );
+    this.current = this.prepare(database.sqlite);
   }
 
-  async insert(user: UserCreate): Promise<User> {
+  /** The statements of the database's current connection (set for the synchronous run of one call). */
+  private get statements(): ConnectionStatements {
+    const sqlite = this.database.sqlite;
+    if (this.current.sqlite !== sqlite) this.current = this.prepare(sqlite);
+    return this.current;
+  }
+
+  private prepare(sqlite: BetterSqlite3.Database): ConnectionStatements {
+    const statements = new ConnectionStatements(sqlite, this.model, this.columns);
+    statements.insertOnce = sqlite.transaction((user: UserCreate, request: IdempotentRequest) => this.createOnce(statements, user, request));
+    statements.list = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
+    return statements;
+  }
+
+  /** Runs a write through the database (which waits for the lock without blocking), mapping driver faults. */
+  private async write<T>(run: (statements: ConnectionStatements) => T): Promise<T> {
     try {
-      return this.insertStatement.all(createValues(this.model, user))[0] as User;
+      return await this.database.write(() => run(this.statements));
     } catch (error) {
       throw domainErrorOf(this.database, error);
     }
   }
 
-  async insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
+  private async read<T>(run: (statements: ConnectionStatements) => T): Promise<T> {
     try {
-      // IMMEDIATE: take the write lock first, so two workers with the same key cannot both miss it.
-      return this.insertOnceTransaction.immediate(user, request);
+      return await this.database.read(() => run(this.statements));
     } catch (error) {
       throw domainErrorOf(this.database, error);
     }
   }
 
-  private createOnce(user: UserCreate, request: IdempotentRequest): { user: User; replayed: boolean } {
-    this.statements.get(`DELETE FROM idempotency_keys WHERE expires_at < ${NOW_TEXT}`).run();
-    const known = this.statements.get('SELECT fingerprint, response FROM idempotency_keys WHERE key = ?').get(request.key) as
+  insert(user: UserCreate): Promise<User> {
+    return this.write((statements) => statements.insert.all(createValues(this.model, user))[0] as User);
+  }
+
+  insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
+    // IMMEDIATE: take the write lock first, so two workers with the same key cannot both miss it.
+    return this.write((statements) => statements.insertOnce.immediate(user, request));
+  }
+
+  private createOnce(statements: ConnectionStatements, user: UserCreate, request: IdempotentRequest): { user: User; replayed: boolean } {
+    statements.cache.get(`DELETE FROM idempotency_keys WHERE expires_at < ${NOW_TEXT}`).run();
+    const known = statements.cache.get('SELECT fingerprint, response FROM idempotency_keys WHERE key = ?').get(request.key) as
       | { fingerprint: string; response: string }
       | undefined;
     if (known) {
       if (known.fingerprint !== request.fingerprint) throw new IdempotencyKeyReusedError();
       return { user: completeStoredUser(this.model, known.response), replayed: true };
     }
-    const created = this.insertStatement.all(createValues(this.model, user))[0] as User;
-    this.statements
+    const created = statements.insert.all(createValues(this.model, user))[0] as User;
+    statements.cache
       .get(
         `INSERT INTO idempotency_keys (key, fingerprint, user_id, response, expires_at)
          VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+${IDEMPOTENCY_KEY_TTL_HOURS} hours'))`,
@@ -159,47 +189,36 @@ export class SqliteUsersRepository implements UsersRepository {
     return { user: created, replayed: false };
   }
 
-  async findById(id: number): Promise<User | undefined> {
-    try {
-      return this.findByIdStatement.get(id) as User | undefined;
-    } catch (error) {
-      throw domainErrorOf(this.database, error);
-    }
+  findById(id: number): Promise<User | undefined> {
+    return this.read((statements) => statements.findById.get(id) as User | undefined);
   }
 
-  async update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
+  update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined> {
     const { fields, key } = changedFields(this.model, changes, expected !== undefined);
-    const statement = this.statements.get(key, () => {
-      const assignments = [...fields.map((field) => `${field} = :${field}`), `updated_at = ${NEXT_UPDATED_AT}`];
-      return this.sqlite.prepare(
-        `UPDATE users SET ${assignments.join(', ')} WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING ${this.columns}`,
-      );
-    });
     const params: Record<string, unknown> = { id };
     for (const field of fields) params[field] = (changes as Record<string, unknown>)[field];
     if (expected) params['expected'] = JSON.stringify(expected);
-    try {
+    return this.write((statements) => {
+      const statement = statements.cache.get(key, () => {
+        const assignments = [...fields.map((field) => `${field} = :${field}`), `updated_at = ${NEXT_UPDATED_AT}`];
+        return statements.sqlite.prepare(
+          `UPDATE users SET ${assignments.join(', ')} WHERE id = :id ${expected ? IF_MATCH : ''} RETURNING ${this.columns}`,
+        );
+      });
       return statement.all(params)[0] as User | undefined;
-    } catch (error) {
-      throw domainErrorOf(this.database, error);
-    }
+    });
   }
 
-  async delete(id: number, expected?: readonly string[]): Promise<boolean> {
-    const statement = expected ? this.conditionalDeleteStatement : this.deleteStatement;
-    try {
-      return statement.all(expected ? { id, expected: JSON.stringify(expected) } : { id }).length > 0;
-    } catch (error) {
-      throw domainErrorOf(this.database, error);
-    }
+  delete(id: number, expected?: readonly string[]): Promise<boolean> {
+    return this.write((statements) =>
+      expected
+        ? statements.conditionalDelete.all({ id, expected: JSON.stringify(expected) }).length > 0
+        : statements.delete.all({ id }).length > 0,
+    );
   }
 
-  async list(criteria: UserListCriteria): Promise<UserPage> {
-    try {
-      return this.listTransaction(criteria);
-    } catch (error) {
-      throw domainErrorOf(this.database, error);
-    }
+  list(criteria: UserListCriteria): Promise<UserPage> {
+    return this.read((statements) => statements.list(criteria));
   }
 
   /** The page, its cursor and its total, read in one transaction: one snapshot even with other writers. */
@@ -229,7 +248,7 @@ export class SqliteUsersRepository implements UsersRepository {
       else if (counting.kind === 'histogram') total = matches;
       else {
         // The total is of every row matching the filters, wherever the page starts.
-        const count = this.statements.get(`SELECT count(*) AS n FROM ${query.source} ${query.where}`);
+        const count = this.current.cache.get(`SELECT count(*) AS n FROM ${query.source} ${query.where}`);
         total = (count.get(params) as { n: number }).n;
       }
     }
@@ -237,11 +256,11 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   private countAll(): number {
-    return (this.statements.get(COUNT_ALL).get() as { n: number }).n;
+    return (this.current.cache.get(COUNT_ALL).get() as { n: number }).n;
   }
 
   private countHistogram({ table, column, min, max }: Extract<CountStrategy, { kind: 'histogram' }>): number {
-    const statement = this.statements.get(`SELECT coalesce(sum(n), 0) AS n FROM ${table} WHERE ${column} BETWEEN ? AND ?`);
+    const statement = this.current.cache.get(`SELECT coalesce(sum(n), 0) AS n FROM ${table} WHERE ${column} BETWEEN ? AND ?`);
     return (statement.get(min, max) as { n: number }).n;
   }
 
@@ -317,7 +336,7 @@ export class SqliteUsersRepository implements UsersRepository {
    * ORDER BY inside the aggregate would sort the page a second time.
    */
   private pageStatement(query: ListQuery): BetterSqlite3.Statement {
-    return this.statements.get(`
+    return this.current.cache.get(`
       SELECT ${this.jsonPage} AS json, count(*) AS size FROM (
         ${query.rows(this.columns, ':limit', ':offset')}
       )`);
@@ -325,6 +344,6 @@ export class SqliteUsersRepository implements UsersRepository {
 
   /** The sort keys of the page's last row and of the row after it (index entries only). */
   private probeStatement(query: ListQuery): BetterSqlite3.Statement {
-    return this.statements.get(query.rows(`${query.expression} AS sort_key, id`, '2', ':probe_offset'));
+    return this.current.cache.get(query.rows(`${query.expression} AS sort_key, id`, '2', ':probe_offset'));
   }
 }

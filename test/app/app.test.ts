@@ -117,26 +117,46 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(response.json().code, 'DATABASE_UNAVAILABLE');
     });
 
-    it('logs why the database did not answer, at warn, and keeps it from the client', async () => {
+    it('logs why the database did not answer once per outage, then a line when it is over, and keeps it from the client', async () => {
       const lines: string[] = [];
       const app = await buildApp(t.config, {
         database: t.database,
         users: t.users,
         logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
       });
+      const entries = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const insert = t.users.insert;
       try {
+        const cause = Object.assign(new Error('connect ECONNREFUSED 10.9.8.7:5432'), {
+          code: 'ECONNREFUSED',
+          detail: 'Key (email)=(secret@example.com) already exists.',
+        });
         t.users.insert = async () => {
-          throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED 10.9.8.7:5432'));
+          throw new DatabaseUnavailableError(cause);
         };
-        const response = await app.inject({ method: 'POST', url: '/users/', payload: userInput(), headers: { 'x-request-id': 'why-503' } });
-        assert.equal(response.statusCode, 503);
-        assert.doesNotMatch(response.body, /ECONNREFUSED|10\.9\.8\.7/);
-        const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['level'] === 40);
-        assert.ok(warning, `no warn line in ${lines.join('')}`);
-        assert.equal(warning['msg'], 'database unavailable');
-        assert.equal(warning['request_id'], 'why-503');
-        assert.match(String((warning['err'] as { message?: string }).message), /ECONNREFUSED 10\.9\.8\.7:5432/);
+        for (const id of ['why-503', 'again-503', 'third-503']) {
+          const response = await app.inject({ method: 'POST', url: '/users/', payload: userInput(), headers: { 'x-request-id': id } });
+          assert.equal(response.statusCode, 503);
+          assert.doesNotMatch(response.body, /ECONNREFUSED|10\.9\.8\.7/);
+        }
+        const causes = entries().filter((entry) => entry['msg'] === 'database unavailable');
+        assert.equal(causes.length, 1, `one line for the outage, not one per request: ${lines.join('')}`);
+        assert.equal(causes[0]!['level'], 50);
+        assert.equal(causes[0]!['request_id'], 'why-503');
+        const err = causes[0]!['err'] as Record<string, unknown>;
+        assert.match(String(err['cause'] ? (err['cause'] as { message: string }).message : err['message']), /ECONNREFUSED 10\.9\.8\.7:5432/);
+        assert.doesNotMatch(lines.join(''), /secret@example\.com|"detail"/, 'a driver error is logged without its other fields');
+        t.users.insert = insert;
+        // The database answers again: one line says so, with the count of failed requests.
+        let over: Record<string, unknown> | undefined;
+        for (let i = 0; i < 100 && !over; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          over = entries().find((entry) => entry['msg'] === 'database available again');
+        }
+        assert.ok(over, `no end-of-outage line in ${lines.join('')}`);
+        assert.equal(over['failed_requests'], 3);
       } finally {
+        t.users.insert = insert;
         await app.close();
       }
     });

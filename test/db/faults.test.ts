@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { SqliteDatabase } from '../../src/db/database.js';
 import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
 import { userInput } from '../helpers/factories.js';
 
@@ -15,21 +16,24 @@ const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 100 } a
 describe('a SQLite database in trouble answers 503, and recovers when the fault clears', () => {
   let directory: string;
   let file: string;
-  let sqlite: BetterSqlite3.Database;
+  let database: SqliteDatabase;
   let app: FastifyInstance;
+  // The served connection (the database may reopen its file, so always the current one).
+  const sqlite = () => database.sqlite;
   before(() => {
     directory = mkdtempSync(join(tmpdir(), 'users-api-faults-'));
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
   beforeEach(async () => {
     file = join(directory, `${Date.now()}-${Math.random()}.db`);
-    sqlite = openSqlite(file, settings);
-    migrateSqlite(sqlite);
-    app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database: sqliteDatabase(sqlite), logger: false });
+    const connection = openSqlite(file, settings);
+    migrateSqlite(connection);
+    database = sqliteDatabase(connection, { settings });
+    app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
   });
   afterEach(async () => {
     await app.close();
-    sqlite.close();
+    await database.close();
   });
 
   const create = () =>
@@ -54,17 +58,43 @@ describe('a SQLite database in trouble answers 503, and recovers when the fault 
     assert.equal((await create()).statusCode, 201);
   });
 
+  it('keeps answering reads and health while a write waits for the lock, then completes the write (the event loop never sleeps)', async () => {
+    // A long budget: the lock is released while the write still waits for it.
+    await app.close();
+    await database.close();
+    const connection = openSqlite(file, settings);
+    database = sqliteDatabase(connection, { settings: { ...settings, SQLITE_BUSY_TIMEOUT_MS: 60_000 } });
+    app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+    const other = new BetterSqlite3(file);
+    other.exec('BEGIN IMMEDIATE');
+    let writeAnswered = false;
+    const write = create().then((response) => {
+      writeAnswered = true;
+      return response;
+    });
+    // With a busy handler sleeping on the thread, nothing else would run before the write gave up.
+    for (const url of ['/users/?limit=1', '/healthcheck', '/users/?limit=1&sort=email']) {
+      const read = await app.inject({ url });
+      assert.equal(read.statusCode, 200, url);
+      assert.equal(writeAnswered, false, `${url} answered while the write still waits for the lock`);
+    }
+    other.exec('COMMIT');
+    other.close();
+    const response = await write;
+    assert.equal(response.statusCode, 201, 'the write went through once the lock was free');
+  });
+
   it('when the database is read-only', async () => {
-    sqlite.pragma('query_only = ON');
+    sqlite().pragma('query_only = ON');
     assertUnavailable(await create());
-    sqlite.pragma('query_only = OFF');
+    sqlite().pragma('query_only = OFF');
     assert.equal((await create()).statusCode, 201);
   });
 
   it('when the disk is full', async () => {
     for (let i = 0; i < 5; i++) assert.equal((await create()).statusCode, 201);
-    const pages = sqlite.pragma('page_count', { simple: true }) as number;
-    sqlite.pragma(`max_page_count = ${pages}`);
+    const pages = sqlite().pragma('page_count', { simple: true }) as number;
+    sqlite().pragma(`max_page_count = ${pages}`);
     let response = await create();
     const acknowledged = new Set<number>();
     for (let i = 0; i < 5000 && response.statusCode === 201; i++) {
@@ -73,10 +103,10 @@ describe('a SQLite database in trouble answers 503, and recovers when the fault 
     }
     assertUnavailable(response);
     // Every 201 was a committed row (a failed commit must never be acknowledged).
-    const stored = sqlite.prepare('SELECT id FROM users').pluck().all() as number[];
+    const stored = sqlite().prepare('SELECT id FROM users').pluck().all() as number[];
     for (const id of acknowledged) assert.ok(stored.includes(id), `acknowledged user ${id} is stored`);
     const total = Number((await app.inject({ url: '/users/' })).headers['x-total-count']);
-    sqlite.pragma('max_page_count = 1073741823');
+    sqlite().pragma('max_page_count = 1073741823');
     assert.equal((await create()).statusCode, 201);
     assert.equal(Number((await app.inject({ url: '/users/' })).headers['x-total-count']), total + 1, 'nothing half-written');
   });
