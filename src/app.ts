@@ -7,6 +7,7 @@ import { AppError, ProblemSchema, ValidationError } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { OutageLog, loggableBug } from './http/outage-log.js';
 import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
 import { installProtocolAnswers } from './http/protocol.js';
@@ -77,6 +78,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   // JSON is the only body the API takes: anything else, text/plain included, is 415.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installValidators(app);
   const model = options.userModel ?? userModel;
   installProblemHandlers(app, model.patternMessages, outages);

@@ -11,6 +11,54 @@ export const ConfigSchema = Type.Object({
     description: 'file:<path> or :memory: for SQLite; postgres://user@host:port/db for PostgreSQL',
   }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  // PostgreSQL waits, each bounded below a request budget of a few seconds. A request fails with 503
+  // DATABASE_UNAVAILABLE (Retry-After) instead of waiting longer, and one in flight at SIGTERM is answered before
+  // the process exits (loadConfig refuses settings where PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS is not below
+  // SHUTDOWN_TIMEOUT_MS).
+  PG_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 2000,
+    description: 'PostgreSQL: the longest wait for a connection (a free one of the pool, or a new one)',
+  }),
+  PG_STATEMENT_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 3000,
+    description: 'PostgreSQL statement_timeout of the serving connections: the server cancels a longer statement',
+  }),
+  PG_LOCK_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 1000,
+    description: 'PostgreSQL lock_timeout: a statement waiting longer for a lock fails; at most PG_STATEMENT_TIMEOUT_MS',
+  }),
+  PG_QUERY_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 4000,
+    description:
+      'PostgreSQL, client side: a statement unanswered this long (frozen server, lost packets) fails and its ' +
+      'connection is closed; above PG_STATEMENT_TIMEOUT_MS, so that the server cancels first',
+  }),
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 5000,
+    description: 'PostgreSQL idle_in_transaction_session_timeout: an abandoned transaction releases its locks after this',
+  }),
+  PG_PING_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600000,
+    default: 1000,
+    description: '/healthcheck on PostgreSQL: 503 when a free connection and the answer to SELECT 1 take longer',
+  }),
+  PG_MIGRATION_STATEMENT_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 86400000,
+    default: 0,
+    description: "PostgreSQL statement_timeout of the start-up migrations (an index build may take long); 0: the server's own, normally none",
+  }),
   // OFF is refused: an acknowledged write must survive a crash of the process.
   SQLITE_SYNCHRONOUS: Type.Unsafe<'NORMAL' | 'FULL' | 'EXTRA'>({
     type: 'string',
@@ -101,6 +149,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const database = typeof typed.DATABASE_URL === 'string' ? parseDatabaseUrl(typed.DATABASE_URL) : 'DATABASE_URL: invalid';
   if (typeof database === 'string') problems.push(database);
+  // Comparisons are false for a value already reported as invalid (NaN): no second message about it.
+  if (typed.PG_LOCK_TIMEOUT_MS > typed.PG_STATEMENT_TIMEOUT_MS) {
+    problems.push('PG_LOCK_TIMEOUT_MS: must not exceed PG_STATEMENT_TIMEOUT_MS (the statement timeout would always fire first)');
+  }
+  if (typed.PG_QUERY_TIMEOUT_MS <= typed.PG_STATEMENT_TIMEOUT_MS) {
+    problems.push(
+      'PG_QUERY_TIMEOUT_MS: must exceed PG_STATEMENT_TIMEOUT_MS, so that the server cancels a slow statement before ' +
+        'the client gives up on it (a statement the client gives up on may still run, and commit)',
+    );
+  }
+  if (typeof database !== 'string' && database.dialect === 'postgres') {
+    // A request in flight at SIGTERM must be answered (a 503 at worst) before the grace period ends and the process exits.
+    const budget = typed.PG_CONNECT_TIMEOUT_MS + typed.PG_QUERY_TIMEOUT_MS;
+    if (budget >= typed.SHUTDOWN_TIMEOUT_MS) {
+      problems.push(
+        `PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (${budget}) must be below SHUTDOWN_TIMEOUT_MS (${typed.SHUTDOWN_TIMEOUT_MS}): ` +
+          'a request waiting on PostgreSQL at SIGTERM must get its answer before the process exits',
+      );
+    }
+    if (typed.PG_PING_TIMEOUT_MS >= typed.SHUTDOWN_TIMEOUT_MS) {
+      problems.push('PG_PING_TIMEOUT_MS: must be below SHUTDOWN_TIMEOUT_MS');
+    }
+  }
   const list = (value: unknown) =>
     typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : [];
   const apiKeys = list(typed.API_KEY);

@@ -12,6 +12,12 @@ export const ValidationIssueSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The most problems a 422 lists. A 1 MB body of 90,000 unknown fields must not be answered with a 6 MB list
+ * (nor cost the CPU to build one): the rest is only counted, in `errors_omitted`.
+ */
+export const MAX_LISTED_ISSUES = 100;
+
 /** RFC 9457 problem details, with a stable machine-readable `code`. */
 export const ProblemSchema = Type.Object(
   {
@@ -21,7 +27,21 @@ export const ProblemSchema = Type.Object(
     detail: Type.String({ description: 'A human-readable sentence', examples: ['User not found'] }),
     code: Type.String({ description: 'A stable machine-readable error code', examples: ['USER_NOT_FOUND'] }),
     request_id: Type.Optional(Type.String({ description: 'The X-Request-Id of the request, to find it in the logs' })),
-    errors: Type.Optional(Type.Array(ValidationIssueSchema, { description: 'Every validation problem found' })),
+    errors: Type.Optional(
+      Type.Array(ValidationIssueSchema, {
+        maxItems: MAX_LISTED_ISSUES,
+        description:
+          `The validation problems found, at most ${MAX_LISTED_ISSUES}: all of them when errors_omitted is absent. ` +
+          'Beyond that, problems with the declared fields are listed before unknown fields.',
+      }),
+    ),
+    errors_omitted: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'How many more validation problems there are than errors lists; absent when it lists them all',
+        examples: [89900],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,19 +87,47 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * Validation issues, and how many further problems were found (or counted without being looked at) that the
+ * list leaves out: the validators stop mapping at the cap, and this count travels with the list.
+ */
+export type ValidationIssues = ValidationIssue[] & { omitted?: number };
+
+/** A 422 listing at most MAX_LISTED_ISSUES problems; `omitted` counts the others. */
 export class ValidationError extends AppError {
-  constructor(errors: ValidationIssue[], detail = 'The request is invalid; see errors for every problem.') {
-    super(422, 'VALIDATION_FAILED', detail, errors);
+  /** How many problems are not listed in `errors` (0 when it lists them all). */
+  readonly omitted: number;
+
+  constructor(issues: ValidationIssues, detail?: string) {
+    const listed = issues.length > MAX_LISTED_ISSUES ? issues.slice(0, MAX_LISTED_ISSUES) : issues;
+    const omitted = (issues.omitted ?? 0) + issues.length - listed.length;
+    super(
+      422,
+      'VALIDATION_FAILED',
+      detail ??
+        (omitted === 0
+          ? 'The request is invalid; see errors for every problem.'
+          : `The request is invalid; errors lists ${listed.length} problems and errors_omitted counts the others.`),
+      listed,
+    );
+    this.omitted = omitted;
+  }
+
+  override toProblem(): Problem {
+    const problem = super.toProblem();
+    if (this.omitted > 0) problem.errors_omitted = this.omitted;
+    return problem;
   }
 }
 
 /** Why the database cannot serve: the health check says which; requests say DATABASE_UNAVAILABLE. */
-export type DatabaseFaultCode = 'DATABASE_UNAVAILABLE' | 'DATABASE_READ_ONLY' | 'DATABASE_FILE_MISSING';
+export type DatabaseFaultCode = 'DATABASE_UNAVAILABLE' | 'DATABASE_READ_ONLY' | 'DATABASE_FILE_MISSING' | 'DATABASE_FILE_REPLACED';
 
 const DATABASE_FAULT_DETAILS: Record<DatabaseFaultCode, string> = {
   DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly.',
   DATABASE_READ_ONLY: 'The database cannot take writes (its file is read-only); reads still work.',
   DATABASE_FILE_MISSING: 'The database file was deleted while the server runs; it is being written back.',
+  DATABASE_FILE_REPLACED: 'The database file was replaced while the server runs; writes wait for a restart.',
 };
 
 /**

@@ -117,7 +117,7 @@ function runWriteProbe(probe: BetterSqlite3.Statement): void {
 }
 
 /** What is wrong with the database file: reported by the health check, with a code that says why. */
-type FileFault = 'read-only' | 'file-missing';
+type FileFault = 'read-only' | 'file-missing' | 'file-replaced';
 
 /** A file's identity: the same path can name another file after a delete or a replace. */
 interface FileIdentity {
@@ -126,6 +126,8 @@ interface FileIdentity {
 }
 
 /** The identity of the file at a path; undefined when there is none (or a file stands where a directory was). */
+const sameFile = (a: FileIdentity | undefined, b: FileIdentity | undefined) => a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+
 const identityOf = (filename: string): FileIdentity | undefined => {
   try {
     const stats = statSync(filename, { throwIfNoEntry: false });
@@ -145,7 +147,11 @@ const identityOf = (filename: string): FileIdentity | undefined => {
  * - A file deleted or replaced under the running process is noticed (checked every second and by the health
  *   check). A deleted file (or directory) is written back from the open connection, which still holds every
  *   acknowledged write, and served from there: a restart never finds an empty new database in its place.
- *   A file replaced by another one (a restore) is what the configuration names now: it is reopened.
+ *   Unless its WAL is still there: the WAL is shared with the deleted file (by every process that has it open),
+ *   and a file opened beside it would read the deleted file's pages from it. Then the copy is written beside it
+ *   and the operator is told how to put it in place; writes wait for that (503). The same for a file replaced
+ *   by another (a restore while running): writes are refused until a restart; once the old WAL is gone (the
+ *   directory was removed, and another worker wrote the file back), the new file is simply reopened.
  */
 class ServedSqlite implements SqliteDatabase {
   readonly dialect = 'sqlite';
@@ -154,9 +160,12 @@ class ServedSqlite implements SqliteDatabase {
   private readonly settings: SqliteSettings;
   private readonly log: DatabaseLog;
   private identity: FileIdentity | undefined;
+  /** The open file's WAL (shared by every connection to the file, of every process). */
+  private wal: FileIdentity | undefined;
   private fault: FileFault | undefined;
   private restoring: Promise<void> | undefined;
   private restoreFailed = false;
+  private copiedBeside = false;
   private readonly monitor: NodeJS.Timeout | undefined;
   private pingStatement: BetterSqlite3.Statement;
   private writeProbe: BetterSqlite3.Statement;
@@ -170,6 +179,7 @@ class ServedSqlite implements SqliteDatabase {
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
+      this.wal = identityOf(`${this.filename}-wal`);
       this.monitor = setInterval(() => this.checkFile(), options.checkIntervalMs ?? 1000);
       this.monitor.unref();
     }
@@ -181,7 +191,7 @@ class ServedSqlite implements SqliteDatabase {
   }
 
   async write<T>(run: () => T): Promise<T> {
-    if (this.fault === 'file-missing') throw new DatabaseUnavailableError();
+    if (this.fault === 'file-missing' || this.fault === 'file-replaced') throw new DatabaseUnavailableError();
     return this.retryWhileBusy(run, true);
   }
 
@@ -206,6 +216,7 @@ class ServedSqlite implements SqliteDatabase {
   async ping(): Promise<void> {
     this.checkFile();
     if (this.fault === 'file-missing') throw new DatabaseUnavailableError(undefined, 'DATABASE_FILE_MISSING');
+    if (this.fault === 'file-replaced') throw new DatabaseUnavailableError(undefined, 'DATABASE_FILE_REPLACED');
     try {
       // A real read of the file, then a write that changes nothing: a read-only file fails it.
       this.pingStatement.get();
@@ -239,28 +250,53 @@ class ServedSqlite implements SqliteDatabase {
   private report(fault: FileFault, cause?: unknown): void {
     if (this.fault === fault) return;
     this.fault = fault;
-    const reason =
-      fault === 'read-only'
-        ? 'the database file cannot be written (file mode, owner or a read-only mount): every write answers 503 until it can'
-        : 'the database file was deleted while the server runs; writing it back from the open connection';
-    this.log.error({ file: this.filename, fault, code: sqliteErrorCode(cause) }, reason);
+    const reasons: Record<FileFault, string> = {
+      'read-only': 'the database file cannot be written (file mode, owner or a read-only mount): every write answers 503 until it can',
+      'file-missing': 'the database file was deleted while the server runs; every write answers 503 until it is written back from the open connection',
+      'file-replaced':
+        'the database file was replaced while the server runs, beside the WAL of the old one: every write answers 503; restart the server to serve the new file',
+    };
+    this.log.error({ file: this.filename, fault, code: sqliteErrorCode(cause) }, reasons[fault]);
   }
 
   /** Compares the file at the configured path with the open one; retries a read-only file. Never waits for a restore. */
   private checkFile(): void {
-    if (!this.identity || !this.connection.open || this.restoring) return;
+    if (!this.identity || !this.connection.open || this.restoring || this.fault === 'file-replaced') return;
     const current = identityOf(this.filename);
+    if (sameFile(current, this.identity)) {
+      if (this.fault === 'read-only') this.reopen(true);
+      return;
+    }
+    // The path no longer names the open file. While the open file's WAL is at its place, no other file may be
+    // opened there.
+    const walInPlace = sameFile(identityOf(`${this.filename}-wal`), this.wal);
     if (!current) {
       this.report('file-missing');
-      this.restoring = this.restore().finally(() => (this.restoring = undefined));
-      return;
-    }
-    if (current.dev !== this.identity.dev || current.ino !== this.identity.ino) {
+      const restore = walInPlace ? this.copyBeside() : this.restore();
+      this.restoring = restore.finally(() => (this.restoring = undefined));
+    } else if (walInPlace) {
+      this.report('file-replaced');
+    } else {
       this.log.error({ file: this.filename }, 'the database file was replaced while the server runs; serving the new file');
       this.reopen();
-      return;
     }
-    if (this.fault === 'read-only') this.reopen(true);
+  }
+
+  /** A copy of the open database beside its deleted file, for the operator to put in place (said in the log). */
+  private async copyBeside(): Promise<void> {
+    if (this.copiedBeside) return;
+    this.copiedBeside = true;
+    const copy = `${this.filename}.recovered-${process.pid}`;
+    try {
+      await this.connection.backup(copy);
+      this.log.error(
+        { file: this.filename, copy },
+        'the database file was deleted but its WAL is still in use: a copy of the open database is written beside it; ' +
+          'stop the server, move the copy to the file, delete the -wal and -shm files, start the server',
+      );
+    } catch (error) {
+      this.log.error({ file: this.filename, code: (error as NodeJS.ErrnoException).code }, 'could not copy the open database');
+    }
   }
 
   /**
@@ -312,6 +348,7 @@ class ServedSqlite implements SqliteDatabase {
       this.connection = sqlite;
       [this.pingStatement, this.writeProbe] = probes;
       this.identity = identityOf(this.filename);
+      this.wal = identityOf(`${this.filename}-wal`);
       if (this.fault) this.log.warn({ file: this.filename, fault: this.fault }, 'the database file takes writes again');
       this.fault = undefined;
       this.restoreFailed = false;

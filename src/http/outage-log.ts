@@ -10,6 +10,8 @@ const MAX_MESSAGE_LENGTH = 200;
  * `detail` holds row values, `where` and `internalQuery` SQL), and the same of its cause.
  */
 export function loggableError(error: unknown, depth = 0): Record<string, unknown> {
+  // Already made loggable (the logger's serializer runs on what was passed to it).
+  if (typeof error === 'object' && error !== null && !(error instanceof Error)) return error as Record<string, unknown>;
   if (!(error instanceof Error)) return { message: String(error).slice(0, MAX_MESSAGE_LENGTH) };
   const code = (error as { code?: unknown }).code;
   const logged: Record<string, unknown> = { type: error.name, message: error.message.slice(0, MAX_MESSAGE_LENGTH) };
@@ -21,7 +23,8 @@ export function loggableError(error: unknown, depth = 0): Record<string, unknown
 /** loggableError with the stack: for bugs (a 500), whose stack is what the operator needs. */
 export function loggableBug(error: unknown): { type: string; message: string; stack: string; [key: string]: unknown } {
   const logged = loggableError(error);
-  return { ...logged, type: String(logged['type'] ?? 'Error'), message: String(logged['message']), stack: error instanceof Error ? (error.stack ?? '') : '' };
+  const stack = error instanceof Error ? (error.stack ?? '') : String(logged['stack'] ?? '');
+  return { ...logged, type: String(logged['type'] ?? 'Error'), message: String(logged['message'] ?? ''), stack };
 }
 
 /**

@@ -52,8 +52,17 @@ export function installProtocolAnswers(app: FastifyInstance, instanceId: string)
   // Fastify's own answer during close (return503OnClosing) is `{"error":"Service Unavailable"}` as JSON:
   // requests pipelined or sent on a kept-alive connection after close() began get this 503 instead.
   let closing = false;
+  let sweeper: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     closing = true;
+    // A connection whose request was in flight at close() becomes idle once answered: close it then, rather than
+    // wait for the client to, up to KEEP_ALIVE_TIMEOUT_MS (Node closes only the connections idle at close()).
+    sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+    sweeper.unref();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweeper);
     done();
   });
   return (request) => {

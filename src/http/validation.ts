@@ -1,14 +1,14 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { ValidationIssue } from '../errors.js';
+import { MAX_LISTED_ISSUES, type ValidationIssue, type ValidationIssues } from '../errors.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
 /**
  * Installs the validators: bodies are never coerced (`"30"`, `30.5` and `true` are not ages), while the
  * query string and path, which are text by nature, are coerced to their declared types. Both report every
- * problem at once.
+ * problem at once, up to a bound (see `boundedValidator`).
  */
 export function installValidators(app: FastifyInstance): void {
   const common = { allErrors: true, strict: false, removeAdditional: false } as const;
@@ -29,8 +29,110 @@ export function installValidators(app: FastifyInstance): void {
     // Header values are strings by nature: a header schema that says only that (If-Match, If-None-Match,
     // documented for OpenAPI) has nothing to check, so it costs nothing per request.
     if (httpPart === 'headers' && onlyDocumentsStrings(schema)) return () => true;
-    return (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as FastifySchema);
+    const ajv = httpPart === 'body' ? bodyAjv : textAjv;
+    return boundedValidator(ajv.compile(schema as FastifySchema), closedObjectProperties(ajv, schema));
   });
+}
+
+/** Ajv errors of one request part, with the number of problems past the bound that were counted, not looked at. */
+type BoundedErrors = ErrorObject[] & { skipped?: number };
+
+/** The most ajv errors handed on when no cheaper bound applies (a few per listed problem, for duplicates). */
+const MAX_RAW_ERRORS = 4 * MAX_LISTED_ISSUES;
+
+// Keywords a closed object schema may carry besides its own without changing what an unknown key costs.
+const ANNOTATIONS = new Set([
+  '$id',
+  '$schema',
+  '$comment',
+  'title',
+  'description',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+]);
+
+/**
+ * The property names of a schema that is a closed object (`additionalProperties: false`, declared
+ * `properties`, perhaps `required`, behind `$ref`s): every key it does not declare is exactly one problem,
+ * "is not an allowed field". Null for any other schema, whose problems cannot be counted without validating.
+ */
+function closedObjectProperties(ajv: Ajv, schema: unknown): Set<string> | null {
+  let current = schema;
+  for (let hops = 0; hops < 8; hops++) {
+    if (typeof current !== 'object' || current === null) return null;
+    const keywords = Object.keys(current).filter((key) => !ANNOTATIONS.has(key) && ajv.getKeyword(key) !== false);
+    const { $ref, type, properties, additionalProperties } = current as Record<string, unknown>;
+    if (typeof $ref === 'string' && keywords.length === 1) {
+      current = ajv.getSchema($ref)?.schema;
+      continue;
+    }
+    const closed =
+      type === 'object' &&
+      additionalProperties === false &&
+      typeof properties === 'object' &&
+      properties !== null &&
+      keywords.every((key) => ['type', 'properties', 'additionalProperties', 'required'].includes(key));
+    return closed ? new Set(Object.keys(properties)) : null;
+  }
+  return null;
+}
+
+/**
+ * Wraps an ajv validator so that the problems of one request part cost a bounded amount of work, whatever
+ * the client sends. An object with more than MAX_LISTED_ISSUES keys that its closed schema does not declare
+ * (a 1 MB body holds 90,000) is validated as a view holding its declared fields and only the first
+ * MAX_LISTED_ISSUES unknown ones; each unknown key past those is one more "is not an allowed field", counted
+ * without being validated. With any other schema the validator runs as it is, and its errors past
+ * MAX_RAW_ERRORS are counted, not mapped. A valid request pays only for listing its keys.
+ */
+function boundedValidator(validate: ValidateFunction, declared: Set<string> | null) {
+  const check = (data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+    let view: Record<string, unknown> | undefined;
+    let skipped = 0;
+    if (declared !== null && typeof data === 'object' && data !== null && !Array.isArray(data)) {
+      // Listed once, and only the first few keys looked at: on an object of 90,000 keys, listing them costs
+      // more than all the rest of the validator.
+      const keys = Object.keys(data);
+      if (keys.length > MAX_LISTED_ISSUES) {
+        const record = data as Record<string, unknown>;
+        const present = [...declared].filter((key) => Object.hasOwn(record, key));
+        const unknown = keys.length - present.length;
+        if (unknown > MAX_LISTED_ISSUES) {
+          // Null prototype: a key named __proto__ (possible in a query string) stays a plain key.
+          view = Object.create(null) as Record<string, unknown>;
+          for (const key of present) view[key] = record[key];
+          let kept = 0;
+          for (let i = 0; kept < MAX_LISTED_ISSUES; i++) {
+            const key = keys[i]!;
+            if (!declared.has(key)) {
+              view[key] = record[key];
+              kept++;
+            }
+          }
+          skipped = unknown - MAX_LISTED_ISSUES;
+        }
+      }
+    }
+    // The view is invalid by construction (it keeps unknown keys), so coercion and defaults applied to it
+    // instead of to the request part change nothing: the request is answered 422. Fastify reads `errors` only
+    // after a false answer, so a valid request does not reset it.
+    if (view === undefined ? validate(data, context) : validate(view)) return true;
+    let errors: BoundedErrors = validate.errors ?? [];
+    if (errors.length > MAX_RAW_ERRORS) {
+      skipped += errors.length - MAX_RAW_ERRORS;
+      errors = errors.slice(0, MAX_RAW_ERRORS);
+    }
+    if (skipped > 0) errors.skipped = skipped;
+    check.errors = errors;
+    return false;
+  };
+  check.errors = null as BoundedErrors | null;
+  // Fastify passes the parent of the request part to validators that have one (ajv's), so that a coerced or
+  // defaulted root value is written back; the wrapper keeps that.
+  return Object.assign(check, { schemaEnv: validate.schemaEnv });
 }
 
 /** Messages for the patterns of the schemas, by pattern: a feature passes its own (a regex means nothing to a client). */
@@ -78,14 +180,19 @@ function messageOf(error: ErrorObject, patternMessages: PatternMessages): string
   }
 }
 
-/** Turns ajv errors into one issue per problem, located as [part, ...path]. */
+/**
+ * Turns ajv errors into one issue per problem, located as [part, ...path]. At most MAX_LISTED_ISSUES are
+ * returned; when there are more, those about declared fields come before unknown fields, and the list's
+ * `omitted` counts the rest (with the problems the validator counted without looking at them).
+ */
 export function toValidationIssues(
-  errors: ErrorObject[],
+  errors: BoundedErrors,
   part: string | undefined,
   patternMessages: PatternMessages = {},
-): ValidationIssue[] {
+): ValidationIssues {
   const where = LOCATION[part as Part] ?? part ?? 'request';
   const issues: ValidationIssue[] = [];
+  const unknownField: boolean[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
     const path = error.instancePath
@@ -99,7 +206,16 @@ export function toValidationIssues(
     if (!seen.has(key)) {
       seen.add(key);
       issues.push(issue);
+      unknownField.push(error.keyword === 'additionalProperties');
     }
   }
-  return issues;
+  const skipped = errors.skipped ?? 0;
+  if (issues.length <= MAX_LISTED_ISSUES && skipped === 0) return issues;
+  // A real problem (a missing or malformed field) must not be crowded out by thousands of unknown fields.
+  const listed: ValidationIssues = [
+    ...issues.filter((_issue, i) => !unknownField[i]),
+    ...issues.filter((_issue, i) => unknownField[i]),
+  ].slice(0, MAX_LISTED_ISSUES);
+  listed.omitted = skipped + issues.length - listed.length;
+  return listed;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PostgresDatabase } from '../db/database.js';
+import { isPgConnectionLost } from '../db/pg-errors.js';
 import { EmailTakenError, IdempotencyKeyReusedError, ValidationError } from '../errors.js';
 import { asJsonText } from '../http/json-text.js';
 import {
@@ -169,15 +170,25 @@ export class PostgresUsersRepository implements UsersRepository {
     } catch (error) {
       throw domainErrorOf(this.database, error);
     }
-    let broken = false;
+    // Why the connection must be closed rather than returned to the pool; false while it can be reused.
+    let broken: Error | boolean = false;
     try {
       await client.query('BEGIN');
       const result = await this.createOnce(client, user, request);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      // A connection that cannot even roll back is closed rather than returned to the pool.
-      await client.query('ROLLBACK').catch(() => (broken = true));
+      // A connection in an unknown state (the client stopped waiting for a statement that may still run, or the
+      // connection is lost) is closed at once: a ROLLBACK would queue behind that statement. Otherwise the server
+      // answered: roll back, and close the connection if even that fails. Closing it ends the transaction (or, when
+      // the server cannot see the close, idle_in_transaction_session_timeout does).
+      if (isPgConnectionLost(error)) {
+        broken = error instanceof Error ? error : true;
+      } else {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : true;
+        });
+      }
       throw domainErrorOf(this.database, error);
     } finally {
       client.release(broken);

@@ -35,3 +35,93 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig: PostgreSQL waits', () => {
+  const POSTGRES = 'postgres://u@h:5432/db';
+
+  /** The problems loadConfig reports for this environment (none when it accepts it). */
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+
+  it('bounds every wait by default, within a request budget of a few seconds and below the shutdown grace period', () => {
+    const config = loadConfig({ DATABASE_URL: POSTGRES });
+    assert.equal(config.PG_CONNECT_TIMEOUT_MS, 2000);
+    assert.equal(config.PG_STATEMENT_TIMEOUT_MS, 3000);
+    assert.equal(config.PG_LOCK_TIMEOUT_MS, 1000);
+    assert.equal(config.PG_QUERY_TIMEOUT_MS, 4000);
+    assert.equal(config.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, 5000);
+    assert.equal(config.PG_PING_TIMEOUT_MS, 1000);
+    assert.equal(config.PG_MIGRATION_STATEMENT_TIMEOUT_MS, 0, "migrations keep the server's statement timeout (normally none)");
+    assert.ok(config.PG_LOCK_TIMEOUT_MS <= config.PG_STATEMENT_TIMEOUT_MS);
+    assert.ok(config.PG_STATEMENT_TIMEOUT_MS < config.PG_QUERY_TIMEOUT_MS);
+    assert.ok(config.PG_CONNECT_TIMEOUT_MS + config.PG_QUERY_TIMEOUT_MS < config.SHUTDOWN_TIMEOUT_MS);
+  });
+
+  it('reads the waits from the environment', () => {
+    const config = loadConfig({
+      DATABASE_URL: POSTGRES,
+      PG_CONNECT_TIMEOUT_MS: '500',
+      PG_STATEMENT_TIMEOUT_MS: '1000',
+      PG_LOCK_TIMEOUT_MS: '300',
+      PG_QUERY_TIMEOUT_MS: '1500',
+      PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: '2000',
+      PG_PING_TIMEOUT_MS: '250',
+      PG_MIGRATION_STATEMENT_TIMEOUT_MS: '3600000',
+    });
+    assert.equal(config.PG_CONNECT_TIMEOUT_MS, 500);
+    assert.equal(config.PG_STATEMENT_TIMEOUT_MS, 1000);
+    assert.equal(config.PG_LOCK_TIMEOUT_MS, 300);
+    assert.equal(config.PG_QUERY_TIMEOUT_MS, 1500);
+    assert.equal(config.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, 2000);
+    assert.equal(config.PG_PING_TIMEOUT_MS, 250);
+    assert.equal(config.PG_MIGRATION_STATEMENT_TIMEOUT_MS, 3600000);
+  });
+
+  it('refuses an unbounded or negative wait of a request (0 is not "no limit")', () => {
+    const problems = problemsOf({ DATABASE_URL: POSTGRES, PG_STATEMENT_TIMEOUT_MS: '0', PG_LOCK_TIMEOUT_MS: '-1', PG_PING_TIMEOUT_MS: 'soon' });
+    for (const name of ['PG_STATEMENT_TIMEOUT_MS', 'PG_LOCK_TIMEOUT_MS', 'PG_PING_TIMEOUT_MS']) {
+      assert.ok(problems.some((problem) => problem.startsWith(`${name}:`)), name);
+    }
+    assert.ok(problemsOf({ PG_MIGRATION_STATEMENT_TIMEOUT_MS: '-1' }).some((problem) => problem.startsWith('PG_MIGRATION_STATEMENT_TIMEOUT_MS:')));
+  });
+
+  it('refuses waits a request in flight at SIGTERM could outlast: it must be answered before the process exits', () => {
+    const [problem, ...others] = problemsOf({ DATABASE_URL: POSTGRES, SHUTDOWN_TIMEOUT_MS: '6000' });
+    assert.equal(
+      problem,
+      'PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (6000) must be below SHUTDOWN_TIMEOUT_MS (6000): ' +
+        'a request waiting on PostgreSQL at SIGTERM must get its answer before the process exits',
+    );
+    assert.deepEqual(others, []);
+    assert.equal(problemsOf({ DATABASE_URL: POSTGRES, SHUTDOWN_TIMEOUT_MS: '6001' }).length, 0);
+    const raised = problemsOf({ DATABASE_URL: POSTGRES, PG_STATEMENT_TIMEOUT_MS: '9000', PG_QUERY_TIMEOUT_MS: '9500' });
+    assert.match(raised.join('\n'), /PG_CONNECT_TIMEOUT_MS \+ PG_QUERY_TIMEOUT_MS \(11500\) must be below SHUTDOWN_TIMEOUT_MS \(10000\)/);
+    assert.deepEqual(problemsOf({ DATABASE_URL: POSTGRES, PG_PING_TIMEOUT_MS: '10000' }), ['PG_PING_TIMEOUT_MS: must be below SHUTDOWN_TIMEOUT_MS']);
+  });
+
+  it('does not hold a service on SQLite to the PostgreSQL waits', () => {
+    assert.equal(loadConfig({ SHUTDOWN_TIMEOUT_MS: '1000' }).SHUTDOWN_TIMEOUT_MS, 1000);
+  });
+
+  it('refuses a client-side query timeout that would fire before the server cancels the statement', () => {
+    for (const query of ['3000', '2000']) {
+      const problems = problemsOf({ DATABASE_URL: POSTGRES, PG_QUERY_TIMEOUT_MS: query });
+      assert.equal(problems.length, 1, query);
+      assert.match(problems[0]!, /^PG_QUERY_TIMEOUT_MS: must exceed PG_STATEMENT_TIMEOUT_MS/);
+    }
+  });
+
+  it('refuses a lock timeout that the statement timeout would always pre-empt', () => {
+    assert.deepEqual(problemsOf({ DATABASE_URL: POSTGRES, PG_LOCK_TIMEOUT_MS: '3001' }), [
+      'PG_LOCK_TIMEOUT_MS: must not exceed PG_STATEMENT_TIMEOUT_MS (the statement timeout would always fire first)',
+    ]);
+    assert.equal(loadConfig({ DATABASE_URL: POSTGRES, PG_LOCK_TIMEOUT_MS: '3000' }).PG_LOCK_TIMEOUT_MS, 3000);
+  });
+});

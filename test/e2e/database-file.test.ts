@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { startServer, type ServerProcess } from '../../scripts/harness/server-process.js';
 import { userInput } from '../helpers/factories.js';
 
@@ -143,6 +144,70 @@ describe('the SQLite file under a running server', () => {
       const total = await fetch(`${server.url}/users/`).then((response) => Number(response.headers.get('x-total-count')));
       assert.equal(total, acknowledged.size, 'nothing more, nothing less');
       for (const email of acknowledged.values()) assert.ok(!server.output().includes(email), 'no email in the log');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses writes when the file alone is deleted (its WAL still in use), and leaves a copy holding every acknowledged user', async () => {
+    const folder = join(directory, 'file-alone');
+    const file = join(folder, 'users.db');
+    const server = await startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn' } });
+    try {
+      const emails: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const user = userInput();
+        assert.equal((await call(server, '/users/', user)).status, 201);
+        emails.push(String(user['email']));
+      }
+      // The WAL holds writes of the deleted file: a file opened beside it would be corrupt.
+      rmSync(file);
+      const missing = await healthBecomes(server, 503);
+      assert.equal(missing.body['code'], 'DATABASE_FILE_MISSING');
+      assert.equal((await call(server, '/users/', userInput())).status, 503, 'no write is acknowledged');
+      // The log says where the copy is, once it is complete.
+      let copy: string | undefined;
+      for (let i = 0; i < 100 && !copy; i++) {
+        copy = logLines(server).find((entry) => typeof entry['copy'] === 'string')?.['copy'] as string | undefined;
+        if (!copy) await sleep(100);
+      }
+      assert.ok(copy?.startsWith(join(folder, 'users.db.recovered-')), `the log says where the copy is: ${server.output()}`);
+      const recovered = new BetterSqlite3(copy, { readonly: true });
+      try {
+        const stored = recovered.prepare('SELECT email FROM users').pluck().all() as string[];
+        assert.deepEqual(stored.sort(), [...emails].sort(), 'the copy holds every acknowledged user');
+      } finally {
+        recovered.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses writes when the file is replaced under it beside the old WAL, and says a restart is needed', async () => {
+    const folder = join(directory, 'replaced');
+    const file = join(folder, 'users.db');
+    let server = await startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn' } });
+    assert.equal((await call(server, '/users/', userInput())).status, 201);
+    await server.stop();
+    copyFileSync(file, join(folder, 'backup.db'));
+    server = await startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn' } });
+    try {
+      assert.equal((await call(server, '/users/', userInput())).status, 201);
+      renameSync(join(folder, 'backup.db'), file);
+      const replaced = await healthBecomes(server, 503);
+      assert.equal(replaced.body['code'], 'DATABASE_FILE_REPLACED');
+      assert.equal((await call(server, '/users/', userInput())).status, 503, 'no write goes to a file that is not the configured one');
+      assert.ok(logLines(server).some((entry) => entry['level'] === 50 && entry['fault'] === 'file-replaced'), server.output());
+    } finally {
+      await server.stop();
+    }
+    // A restart serves the file now at the path: the backup, with its one user.
+    for (const leftover of ['users.db-wal', 'users.db-shm']) rmSync(join(folder, leftover), { force: true });
+    server = await startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn' } });
+    try {
+      const total = await fetch(`${server.url}/users/`).then((response) => Number(response.headers.get('x-total-count')));
+      assert.equal(total, 1);
     } finally {
       await server.stop();
     }
