@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { parseResponses, type RawResponse } from '../helpers/raw-http.js';
 
 // What Node's http server and Fastify would answer themselves, against the built server (dist/server.js) as a
 // real process, with raw sockets: no Host, an unknown Expect, CONNECT, Upgrade, and requests pipelined behind
@@ -44,32 +45,6 @@ async function connectRaw(port: number): Promise<RawClient> {
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   socket.on('error', () => {});
   return client;
-}
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** The complete HTTP/1.1 responses (Content-Length framed, or without a body) at the start of `text`. */
-function parseResponses(text: string): RawResponse[] {
-  const responses: RawResponse[] = [];
-  let rest = text;
-  for (;;) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end < 0) return responses;
-    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const length = Number(headers['content-length'] ?? 0);
-    if (rest.length < end + 4 + length) return responses;
-    responses.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) });
-    rest = rest.slice(end + 4 + length);
-  }
 }
 
 /** Waits until `count` complete responses arrived, or the connection closed, or `timeoutMs` passed. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +8,7 @@ import pg from 'pg';
 import { isPgConnectionLost, pgFaultOf } from '../../src/db/pg-errors.js';
 import { DatabaseUnavailableError, EmailTakenError, IdempotencyKeyReusedError } from '../../src/errors.js';
 import { createPostgresTestDatabase, POSTGRES_UNAVAILABLE, TEST_POSTGRES_URL } from '../helpers/database.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { userInput } from '../helpers/factories.js';
 import { ROOT, fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -115,69 +115,6 @@ class Observer {
   }
 }
 
-/**
- * A TCP proxy to PostgreSQL that a test can freeze: while frozen it passes nothing on in either direction, and closes
- * nothing (a server that stopped answering, or a network that drops packets), without closing a connection; thawed,
- * it delivers what it held, in order. New connections are accepted while frozen, and get no answer either.
- */
-class FreezableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private frozen = false;
-  private held: (() => void)[] = [];
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {});
-      }
-      const forward = (from: Socket, to: Socket) => {
-        from.on('data', (chunk: Buffer) => this.pass(() => to.write(chunk)));
-        from.on('end', () => this.pass(() => to.end()));
-        from.on('close', (hadError) => hadError && this.pass(() => to.destroy()));
-      };
-      forward(client, upstream);
-      forward(upstream, client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
-  }
-
-  private pass(action: () => void): void {
-    if (this.frozen) this.held.push(action);
-    else action();
-  }
-
-  freeze(): void {
-    this.frozen = true;
-  }
-
-  thaw(): void {
-    this.frozen = false;
-    const held = this.held;
-    this.held = [];
-    for (const action of held) action();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
-
 describe('PostgreSQL: every wait of a request is bounded', { skip }, () => {
   const servers: ServerProcess[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -252,9 +189,9 @@ describe('PostgreSQL: every wait of a request is bounded', { skip }, () => {
 
   it('answers 503 while PostgreSQL is frozen, then 200 again by itself once it answers', async () => {
     const target = new URL(TEST_POSTGRES_URL);
-    const proxy = new FreezableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     await proxy.open();
-    cleanups.push(() => proxy.close());
+    cleanups.push(() => proxy.cut());
     const { server, user } = await setUp(
       {
         DATABASE_POOL_SIZE: '2',

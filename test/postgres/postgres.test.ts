@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +11,7 @@ import { isPgUnavailable, pgFaultOf } from '../../src/db/pg-errors.js';
 import { createUsersRepository } from '../../src/users/users.repository.js';
 import { IdempotencyKeyReusedError } from '../../src/errors.js';
 import { createPostgresTestDatabase, POSTGRES_UNAVAILABLE, TEST_POSTGRES_URL } from '../helpers/database.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { freePort } from '../../scripts/harness/free-port.js';
 import { uniqueEmail, userInput } from '../helpers/factories.js';
 import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -28,44 +28,6 @@ const MIGRATIONS = readMigrations('postgres').length;
 const json = { 'content-type': 'application/json' };
 const post = (server: ServerProcess, body: unknown) =>
   fetch(`${server.url}/users/`, { method: 'POST', headers: json, body: JSON.stringify(body) });
-
-/** A TCP proxy to PostgreSQL that a test can cut (every connection dropped, no new ones) and restore on the same port. */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 /** Polls until the check passes or the time is up; returns the last result. */
 async function eventually<T>(attempt: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15000): Promise<T> {
@@ -194,7 +156,7 @@ describe('PostgreSQL: several instances on one database', { skip }, () => {
 
   it('answers 503 while PostgreSQL is unreachable, and recovers without restarting', async () => {
     const target = new URL(TEST_POSTGRES_URL);
-    const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     await proxy.open();
     try {
       const viaProxy = new URL(database.url);
