@@ -78,7 +78,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   // JSON is the only body the API takes: anything else, text/plain included, is 415.
   app.removeContentTypeParser('text/plain');
-  installJsonBodyParser(app);
+  installJsonBodyParser(app, config.BODY_LIMIT);
   installValidators(app);
   const model = options.userModel ?? userModel;
   installProblemHandlers(app, model.patternMessages, outages);

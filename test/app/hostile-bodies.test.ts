@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MAX_LISTED_ISSUES } from '../../src/errors.js';
-import { MAX_OBJECT_FIELDS, hasObjectWiderThan } from '../../src/http/json-body.js';
+import { FieldCounter, MAX_OBJECT_FIELDS, hasObjectWiderThan } from '../../src/http/json-body.js';
 import { installProblemHandlers } from '../../src/http/problems.js';
 import { installValidators } from '../../src/http/validation.js';
 import { userModel } from '../../src/users/users.schemas.js';
@@ -103,6 +103,31 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(hasObjectWiderThan(`[{"a":[{${fields(MAX_OBJECT_FIELDS + 1)}}]}]`, MAX_OBJECT_FIELDS), true);
       assert.equal(hasObjectWiderThan(`{"a":"${'\\":'.repeat(2 * MAX_OBJECT_FIELDS)}"}`, MAX_OBJECT_FIELDS), false, 'colons in strings');
       assert.equal(hasObjectWiderThan(`[${Array.from({ length: 3 * MAX_OBJECT_FIELDS }, () => '{"a":1}').join(',')}]`, MAX_OBJECT_FIELDS), false);
+    });
+
+    it('counts the same when the body arrives in pieces, whatever the cut (an escape or a string split in two)', () => {
+      const texts = [
+        `{"a":"\\\\","b":"\\":",${Array.from({ length: 5 }, (_, i) => `"k${i}":[1,{"x":"é:"}]`).join(',')}}`,
+        `{${Array.from({ length: 7 }, (_, i) => `"k${i}":"\\":"`).join(',')}}`,
+      ];
+      for (const text of texts) {
+        const bytes = Buffer.from(text);
+        for (const max of [3, 5, 6, 7]) {
+          const whole = hasObjectWiderThan(bytes, max);
+          for (let size = 1; size <= 4; size++) {
+            const counter = new FieldCounter(max);
+            let over = false;
+            for (let i = 0; i < bytes.length && !over; i += size) over = counter.feed(bytes.subarray(i, i + size));
+            assert.equal(over, whole, `${text} in pieces of ${size}, max ${max}`);
+          }
+        }
+      }
+      // A body of 90,000 fields sent in small pieces is refused from its first ~11 KB: the counter says so there.
+      const counter = new FieldCounter(MAX_OBJECT_FIELDS);
+      const body = Buffer.from(withUnknownFields({}, HOSTILE_FIELDS));
+      let readBytes = 0;
+      while (!counter.feed(body.subarray(readBytes, readBytes + 1024))) readBytes += 1024;
+      assert.ok(readBytes < 16 * 1024, `refused after ${readBytes} bytes`);
     });
 
     it(`lists all of exactly ${MAX_LISTED_ISSUES} problems, without errors_omitted`, async () => {

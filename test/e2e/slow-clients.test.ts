@@ -297,6 +297,26 @@ describe(`slow and abusive clients (HEADERS_TIMEOUT_MS=${HEADERS_TIMEOUT_MS}, RE
     assert.equal((await call(server.url, 'GET', '/healthcheck')).status, 200);
   });
 
+  it('answers a body with an object of 90,000 fields with 422 from its first 16 KiB, without waiting for the rest', { timeout: 20000 }, async () => {
+    const fields = Array.from({ length: 90_000 }, (_, i) => `"x${String(i).padStart(5, '0')}":0`).join(',');
+    const body = Buffer.from(`{${fields}}`);
+    const client = await connectRaw(server.port);
+    await client.write(
+      `POST /users/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // Only the first 16 KiB of the declared ~1 MB: the answer must come without the rest (a server waiting for
+    // the whole body would answer 408 at REQUEST_TIMEOUT_MS instead).
+    await client.write(body.subarray(0, 16 * 1024));
+    const [response] = await responsesOn(client, 1, 3000);
+    assert.ok(response, `an answer: ${client.text()} (${client.error ?? 'no error'})`);
+    assert.equal(response.status, 422);
+    assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+    assert.equal(response.headers['connection'], 'close');
+    assert.deepEqual(JSON.parse(response.body).errors, [{ location: ['body'], message: 'has an object of more than 1000 fields' }]);
+    await client.closed;
+    assert.equal((await call(server.url, 'GET', '/healthcheck')).status, 200);
+  });
+
   // The contract: every error body is application/problem+json, also Node's connection-level answers.
   it('answers a timed-out request with a problem+json 408', { timeout: 10000 }, async () => {
     if (silentAnswer === undefined) {
