@@ -247,4 +247,28 @@ describe('requests pipelined behind one in flight at SIGTERM', { timeout: 30000 
     assert.ok(client.closed, 'the server closes the connection after the 503');
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
+
+  it('closes a kept-alive connection once its request in flight at SIGTERM is answered, and exits 0 within the grace period', async () => {
+    // A keep-alive far longer than the grace period: a server that waited for the client to close its idle
+    // connection would be cut off at SHUTDOWN_TIMEOUT_MS and exit 1.
+    server = await startServer({
+      DATABASE_URL: `file:${join(directory, 'kept-alive.db')}`,
+      KEEP_ALIVE_TIMEOUT_MS: '120000',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    });
+    const client = await connectRaw(server.port);
+    const body = JSON.stringify({ first_name: 'Kept', last_name: 'Alive', email: 'kept.alive@example.com' });
+    client.socket.write(
+      `POST /users/ HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    assert.equal((await responsesOn(client, 1))[0]?.status, 100);
+    server.child.kill('SIGTERM');
+    await sleep(200);
+    client.socket.write(body);
+    await client.whenClosed;
+    const [, created] = parseResponses(client.text());
+    assert.equal(created?.status, 201, 'the request in flight completes');
+    assert.notEqual(created.headers['connection'], 'close', 'its answer kept the connection alive; the server closed it once idle');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
 });
