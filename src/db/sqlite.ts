@@ -2,7 +2,7 @@ import { linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import { SILENT_LOG, type DatabaseFault, type DatabaseLog, type SqliteDatabase } from './database.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
@@ -94,8 +94,6 @@ export interface ServeOptions {
   settings?: SqliteSettings;
   /** Where faults of the file are reported (at error) and their end (at warn). */
   log?: DatabaseLog;
-  /** How often the file is checked when nothing else checks it (ms). */
-  checkIntervalMs?: number;
 }
 
 /** The Database over an open, migrated connection (the connection is closed with it). */
@@ -103,7 +101,8 @@ export function sqliteDatabase(sqlite: BetterSqlite3.Database, options: ServeOpt
   return new ServedSqlite(sqlite, options);
 }
 
-const DEFAULT_SETTINGS: SqliteSettings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 5000 };
+/** How often the file is checked for a delete, a replace or the end of a read-only state (ms). */
+const FILE_CHECK_INTERVAL_MS = 1000;
 /** Waits between attempts to take the write lock: short at first (locks are held for ~0.1 ms), then capped. */
 const BACKOFF_MS = [1, 1, 2, 4, 8, 16, 25, 50];
 
@@ -125,9 +124,10 @@ interface FileIdentity {
   ino: number;
 }
 
-/** The identity of the file at a path; undefined when there is none (or a file stands where a directory was). */
-const sameFile = (a: FileIdentity | undefined, b: FileIdentity | undefined) => a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+const sameFile = (a: FileIdentity | undefined, b: FileIdentity | undefined) =>
+  a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 
+/** The identity of the file at a path; undefined when there is none (or a file stands where a directory was). */
 const identityOf = (filename: string): FileIdentity | undefined => {
   try {
     const stats = statSync(filename, { throwIfNoEntry: false });
@@ -173,14 +173,15 @@ class ServedSqlite implements SqliteDatabase {
   constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
     this.connection = sqlite;
     this.filename = sqlite.name;
-    this.settings = options.settings ?? DEFAULT_SETTINGS;
+    // Without settings (tests, scripts): the defaults of src/config.ts.
+    this.settings = options.settings ?? loadConfig({});
     this.log = options.log ?? SILENT_LOG;
     sqlite.pragma('busy_timeout = 0');
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
       this.wal = identityOf(`${this.filename}-wal`);
-      this.monitor = setInterval(() => this.checkFile(), options.checkIntervalMs ?? 1000);
+      this.monitor = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.monitor.unref();
     }
   }
@@ -200,14 +201,17 @@ class ServedSqlite implements SqliteDatabase {
   }
 
   private async retryWhileBusy<T>(run: () => T, writing: boolean): Promise<T> {
-    const deadline = performance.now() + this.settings.SQLITE_BUSY_TIMEOUT_MS;
+    // Set at the first busy answer: the first attempt, almost always the only one, reads no clock.
+    let deadline: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return run();
       } catch (error) {
         const code = sqliteErrorCode(error);
         if (writing && code?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
-        if (!code?.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw error;
+        if (!code?.startsWith('SQLITE_BUSY')) throw error;
+        deadline ??= performance.now() + this.settings.SQLITE_BUSY_TIMEOUT_MS;
+        if (performance.now() >= deadline) throw error;
       }
       await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
     }

@@ -49,11 +49,6 @@ export class FieldCounter {
   }
 }
 
-/** Whether an object of the JSON text has more than `max` fields. */
-export function hasObjectWiderThan(text: Uint8Array | string, max: number): boolean {
-  return new FieldCounter(max).feed(typeof text === 'string' ? Buffer.from(text) : text);
-}
-
 type Done = (error: Error | null, body?: unknown) => void;
 
 /**

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ValidationError } from '../errors.js';
+import { AppError, DatabaseUnavailableError, ValidationError } from '../errors.js';
 import { loggableBug, type OutageLog } from './outage-log.js';
 import { toValidationIssues, type PatternMessages } from './validation.js';
 
@@ -99,7 +99,7 @@ export function installProblemHandlers(app: FastifyInstance, patternMessages: Pa
       appError = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
     }
     // Not a bug of the service, but the operator needs to know why the database did not answer (once per outage).
-    if (appError.status === 503) outages?.failed(appError.cause ?? appError, request.log);
+    if (appError instanceof DatabaseUnavailableError) outages?.failed(appError.cause ?? appError, request.log);
     if (appError.status === 500) {
       const problem = { ...appError.toProblem(), request_id: String(request.id) };
       return reply.code(500).type(PROBLEM_TYPE).send(problem);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { MAX_LISTED_ISSUES } from '../../src/errors.js';
-import { FieldCounter, MAX_OBJECT_FIELDS, hasObjectWiderThan } from '../../src/http/json-body.js';
+import { FieldCounter, MAX_OBJECT_FIELDS } from '../../src/http/json-body.js';
 import { installProblemHandlers } from '../../src/http/problems.js';
 import { installValidators } from '../../src/http/validation.js';
 import { userModel } from '../../src/users/users.schemas.js';
@@ -29,6 +29,10 @@ function withUnknownFields(base: Record<string, unknown>, count: number): string
   const text = JSON.stringify(base);
   return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}${fields.join(',')}}`;
 }
+
+/** Whether an object of the JSON text has more than `max` fields, the text read in one piece. */
+const hasObjectWiderThan = (text: Uint8Array | string, max: number) =>
+  new FieldCounter(max).feed(typeof text === 'string' ? Buffer.from(text) : text);
 
 const unknownIssues = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => ({ location: ['body', unknownField(from + i)], message: 'is not an allowed field' }));
