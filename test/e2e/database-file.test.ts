@@ -98,56 +98,64 @@ describe('the SQLite file under a running server', () => {
     }
   });
 
-  it('writes a database deleted with its directory back from the open connection: a restart after kill -9 finds every acknowledged user', async () => {
-    const folder = join(directory, 'deleted');
-    const file = join(folder, 'users.db');
-    // The access log too: no line of a run with faults may hold a user's email.
-    const start = () => startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'info' }, readyStatuses: [200] });
-    let server = await start();
-    const acknowledged = new Map<number, string>();
-    const create = async () => {
-      const user = userInput();
-      const answer = await call(server, '/users/', user);
-      if (answer.status === 201) acknowledged.set(answer.body['id'] as number, String(user['email']));
-      else assert.equal(answer.status, 503, JSON.stringify(answer.body));
-      return answer.status;
-    };
-    try {
-      for (let i = 0; i < 50; i++) assert.equal(await create(), 201);
-      // The directory goes, and a file in its place keeps it from being made again, until the test removes it.
-      rmSync(folder, { recursive: true });
-      writeFileSync(folder, 'not a directory');
-      // Until the server notices (within a second), writes still go to the open file; then they are refused.
-      for (let i = 0; i < 20; i++) await create();
-      const missing = await healthBecomes(server, 503);
-      assert.equal(missing.body['code'], 'DATABASE_FILE_MISSING');
-      assert.equal(await create(), 503, 'no write is acknowledged while the file is missing');
-      assert.ok(
-        logLines(server).some((line) => line['level'] === 50 && line['fault'] === 'file-missing'),
-        `an error line says the file is missing: ${server.output()}`,
-      );
+  // With WORKERS=2 both processes share the deleted file: one writes it back, the other reopens that copy. The
+  // primary of workers is stopped with SIGTERM (a kill -9 of it would leave its workers running).
+  for (const workers of [1, 2]) {
+    it(`writes a database deleted with its directory back from the open connection (WORKERS=${workers}): a restart after ${workers === 1 ? 'kill -9' : 'SIGTERM'} finds every acknowledged user`, async () => {
+      const folder = join(directory, `deleted-${workers}`);
+      const file = join(folder, 'users.db');
+      // The access log too: no line of a run with faults may hold a user's email.
+      const start = (env: Record<string, string> = {}) =>
+        startServer({ env: { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'info', ...env }, readyStatuses: [200] });
+      let server = await start({ WORKERS: String(workers) });
+      const acknowledged = new Map<number, string>();
+      const create = async () => {
+        const user = userInput();
+        const answer = await call(server, '/users/', user);
+        if (answer.status === 201) acknowledged.set(answer.body['id'] as number, String(user['email']));
+        else assert.equal(answer.status, 503, JSON.stringify(answer.body));
+        return answer.status;
+      };
+      try {
+        for (let i = 0; i < 50; i++) assert.equal(await create(), 201);
+        // The directory goes, and a file in its place keeps it from being made again, until the test removes it.
+        rmSync(folder, { recursive: true });
+        writeFileSync(folder, 'not a directory');
+        // Until the server notices (within a second), writes still go to the open file; then they are refused.
+        for (let i = 0; i < 20; i++) await create();
+        const missing = await healthBecomes(server, 503);
+        assert.equal(missing.body['code'], 'DATABASE_FILE_MISSING');
+        // Every process has checked its file since (once a second).
+        await sleep(1500);
+        for (let i = 0; i < 4; i++) assert.equal(await create(), 503, 'no write is acknowledged while the file is missing');
+        assert.ok(
+          logLines(server).some((line) => line['level'] === 50 && line['fault'] === 'file-missing'),
+          `an error line says the file is missing: ${server.output()}`,
+        );
 
-      rmSync(folder);
-      await healthBecomes(server, 200);
-      for (let i = 0; i < 10; i++) assert.equal(await create(), 201);
-    } finally {
-      await server.stop('SIGKILL');
-    }
-
-    server = await start();
-    try {
-      for (const [id, email] of acknowledged) {
-        const answer = await call(server, `/users/${id}`);
-        assert.equal(answer.status, 200, `acknowledged user ${id} is there after the restart`);
-        assert.equal(answer.body['email'], email);
+        rmSync(folder);
+        await healthBecomes(server, 200);
+        await sleep(1500);
+        for (let i = 0; i < 10; i++) assert.equal(await create(), 201);
+      } finally {
+        await server.stop(workers === 1 ? 'SIGKILL' : 'SIGTERM');
       }
-      const total = await fetch(`${server.url}/users/`).then((response) => Number(response.headers.get('x-total-count')));
-      assert.equal(total, acknowledged.size, 'nothing more, nothing less');
-      for (const email of acknowledged.values()) assert.ok(!server.output().includes(email), 'no email in the log');
-    } finally {
-      await server.stop();
-    }
-  });
+
+      server = await start();
+      try {
+        for (const [id, email] of acknowledged) {
+          const answer = await call(server, `/users/${id}`);
+          assert.equal(answer.status, 200, `acknowledged user ${id} is there after the restart`);
+          assert.equal(answer.body['email'], email);
+        }
+        const total = await fetch(`${server.url}/users/`).then((response) => Number(response.headers.get('x-total-count')));
+        assert.equal(total, acknowledged.size, 'nothing more, nothing less');
+        for (const email of acknowledged.values()) assert.ok(!server.output().includes(email), 'no email in the log');
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 
   it('refuses writes when the file alone is deleted (its WAL still in use), and leaves a copy holding every acknowledged user', async () => {
     const folder = join(directory, 'file-alone');
