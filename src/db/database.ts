@@ -17,8 +17,10 @@ export interface SqliteDatabase extends Connection {
   /** The current connection; the file may be reopened, so statements are prepared per connection. */
   readonly sqlite: BetterSqlite3.Database;
   /**
-   * Runs a write (one statement or one transaction) now, and again after a timer while another connection
-   * holds the write lock, up to SQLITE_BUSY_TIMEOUT_MS in all: the event loop never sleeps on a lock.
+   * Runs a write (synchronous statements on the connection) in the next group commit: with the writes of the
+   * same turn of the event loop, each in its own savepoint, in one transaction; resolves after the commit. While
+   * another connection holds the write lock, tried again after a timer, up to SQLITE_BUSY_TIMEOUT_MS in all: the
+   * event loop never sleeps on a lock.
    */
   write<T>(run: () => T): Promise<T>;
   /** Runs a read, retried like a write in the rare cases WAL makes a reader wait. */
@@ -36,8 +38,9 @@ export type Dialect = Database['dialect'];
 
 /** Where the database layer reports faults it finds by itself (pino's signature; the app passes its logger). */
 export interface DatabaseLog {
+  info(details: object, message: string): void;
   error(details: object, message: string): void;
   warn(details: object, message: string): void;
 }
 
-export const SILENT_LOG: DatabaseLog = { error() {}, warn() {} };
+export const SILENT_LOG: DatabaseLog = { info() {}, error() {}, warn() {} };

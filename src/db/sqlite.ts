@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { loadConfig, type Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
-import { SILENT_LOG, type DatabaseFault, type DatabaseLog, type SqliteDatabase } from './database.js';
+import { SILENT_LOG, type DatabaseLog, type SqliteDatabase } from './database.js';
+import { sqliteErrorCode, sqliteFaultOf } from './sqlite-errors.js';
+import { BACKOFF_MS, GroupCommit } from './group-commit.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
 type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
@@ -66,22 +68,6 @@ function adoptDrizzleJournal(
   for (const migration of migrations.slice(0, applied)) record.run(migration.version, migration.name, null);
 }
 
-// Faults of the database or its file, not of the request: the client may retry once they clear.
-const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|CORRUPT|NOTADB)/;
-
-/** The SQLite error code of an error from better-sqlite3. */
-export function sqliteErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
-}
-
-export function sqliteFaultOf(error: unknown): DatabaseFault | undefined {
-  const code = sqliteErrorCode(error);
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique-violation';
-  if (code && UNAVAILABLE.test(code)) return 'unavailable';
-  return undefined;
-}
-
 /** Opens and migrates the SQLite database, then serves it (see sqliteDatabase). */
 export function createSqliteDatabase(filename: string, settings: SqliteSettings, log?: DatabaseLog): SqliteDatabase {
   const sqlite = openSqlite(filename, settings);
@@ -103,8 +89,6 @@ export function sqliteDatabase(sqlite: BetterSqlite3.Database, options: ServeOpt
 
 /** How often the file is checked for a delete, a replace or the end of a read-only state (ms). */
 const FILE_CHECK_INTERVAL_MS = 1000;
-/** Waits between attempts to take the write lock: short at first (locks are held for ~0.1 ms), then capped. */
-const BACKOFF_MS = [1, 1, 2, 4, 8, 16, 25, 50];
 
 /** A write that changes nothing: fails on a file that cannot take writes; a lock held by another writer is fine. */
 function runWriteProbe(probe: BetterSqlite3.Statement): void {
@@ -138,7 +122,8 @@ const identityOf = (filename: string): FileIdentity | undefined => {
 };
 
 /**
- * A served SQLite database. Three things a plain connection does not do:
+ * A served SQLite database. Four things a plain connection does not do:
+ * - Writes are committed in groups (GroupCommit): those of one turn of the event loop share one transaction.
  * - Writes never block the event loop on another connection's lock: the connection's own busy handler (which
  *   sleeps on the thread) is off, and a write that finds the lock taken is retried after a timer, for up to
  *   SQLITE_BUSY_TIMEOUT_MS in all, then fails as unavailable (503). Reads go on meanwhile (WAL).
@@ -169,6 +154,7 @@ class ServedSqlite implements SqliteDatabase {
   private readonly monitor: NodeJS.Timeout | undefined;
   private pingStatement: BetterSqlite3.Statement;
   private writeProbe: BetterSqlite3.Statement;
+  private readonly commits: GroupCommit;
 
   constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
     this.connection = sqlite;
@@ -178,6 +164,14 @@ class ServedSqlite implements SqliteDatabase {
     this.log = options.log ?? SILENT_LOG;
     sqlite.pragma('busy_timeout = 0');
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
+    this.commits = new GroupCommit({
+      connection: () => this.connection,
+      busyTimeoutMs: this.settings.SQLITE_BUSY_TIMEOUT_MS,
+      refusal: () => (this.fault === 'file-missing' || this.fault === 'file-replaced' ? new DatabaseUnavailableError() : undefined),
+      onError: (error) => {
+        if (sqliteErrorCode(error)?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
+      },
+    });
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
       this.wal = identityOf(`${this.filename}-wal`);
@@ -191,25 +185,18 @@ class ServedSqlite implements SqliteDatabase {
     return this.connection;
   }
 
-  async write<T>(run: () => T): Promise<T> {
-    if (this.fault === 'file-missing' || this.fault === 'file-replaced') throw new DatabaseUnavailableError();
-    return this.retryWhileBusy(run, true);
+  write<T>(run: () => T): Promise<T> {
+    return this.commits.write(run);
   }
 
   async read<T>(run: () => T): Promise<T> {
-    return this.retryWhileBusy(run, false);
-  }
-
-  private async retryWhileBusy<T>(run: () => T, writing: boolean): Promise<T> {
     // Set at the first busy answer: the first attempt, almost always the only one, reads no clock.
     let deadline: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return run();
       } catch (error) {
-        const code = sqliteErrorCode(error);
-        if (writing && code?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
-        if (!code?.startsWith('SQLITE_BUSY')) throw error;
+        if (!sqliteErrorCode(error)?.startsWith('SQLITE_BUSY')) throw error;
         deadline ??= performance.now() + this.settings.SQLITE_BUSY_TIMEOUT_MS;
         if (performance.now() >= deadline) throw error;
       }
@@ -239,6 +226,8 @@ class ServedSqlite implements SqliteDatabase {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
+    const { stats } = this.commits;
+    if (stats.writes > 0) this.log.info({ ...stats }, 'sqlite group commit');
     await this.restoring?.catch(() => {});
     if (this.connection.open) this.connection.close();
   }

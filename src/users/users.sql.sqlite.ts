@@ -166,8 +166,9 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
-    // IMMEDIATE: take the write lock first, so two workers with the same key cannot both miss it.
-    return this.write((statements) => statements.insertOnce.immediate(user, request));
+    // Inside the group commit's IMMEDIATE transaction (the write lock is held: two workers with the same key
+    // cannot both miss it), in a savepoint of its own.
+    return this.write((statements) => statements.insertOnce(user, request));
   }
 
   private createOnce(statements: ConnectionStatements, user: UserCreate, request: IdempotentRequest): { user: User; replayed: boolean } {
