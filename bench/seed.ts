@@ -232,6 +232,37 @@ export function copySqlite(from: string, to: string): void {
   copyFileSync(from, to);
 }
 
+/**
+ * Copies the users of a seeded SQLite file into the users table of another (the naive server's, which created it),
+ * ids included, so both serve the same users. The two tables must have the same stored columns (a field added to
+ * the service and not to bench/naive.ts stops the run here, rather than skew it silently).
+ */
+export function copyUsers(from: string, to: string): { count: number; ms: number } {
+  const started = performance.now();
+  const sqlite = openSqlite(to, SETTINGS);
+  try {
+    sqlite.prepare('ATTACH DATABASE ? AS seeded').run(from);
+    // table_info leaves out generated columns (the service's age_key): they are not stored.
+    const columnsOf = (schema: string) =>
+      (sqlite.prepare(`SELECT name FROM pragma_table_info('users', '${schema}') ORDER BY name`).all() as { name: string }[]).map(({ name }) => name);
+    const mine = columnsOf('main');
+    const theirs = columnsOf('seeded');
+    if (mine.join() !== theirs.join()) {
+      throw new Error(`${to}: users has columns ${mine.join(', ')}, the service's users ${theirs.join(', ')}: bring bench/naive.ts in line`);
+    }
+    const columns = mine.join(', ');
+    sqlite.transaction(() => {
+      sqlite.exec(`DELETE FROM main.users; INSERT INTO main.users (${columns}) SELECT ${columns} FROM seeded.users ORDER BY id`);
+    })();
+    sqlite.exec('DETACH DATABASE seeded');
+    const count = (sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return { count, ms: performance.now() - started };
+  } finally {
+    sqlite.close();
+  }
+}
+
 /** Reads a few rows of a seeded SQLite database, to build filter values that match real data. */
 export function sampleSqlite(filename: string, ids: number[]): Record<string, unknown>[] {
   const sqlite = new BetterSqlite3(filename, { readonly: true });
