@@ -45,12 +45,13 @@ export interface GroupCommitOptions {
 }
 
 /**
- * Group commit: the writes that arrive while the event loop is busy (one turn of it: every request read from the
- * sockets in that turn) are committed together, in one IMMEDIATE transaction, each in its own savepoint, so that a
- * refused write (a taken email, a stale If-Match, a replayed idempotency key) is undone alone and never affects
- * another. Every write's promise settles only after the commit: a response is never sent for an uncommitted write.
+ * Group commit: the writes that arrive while one is being committed (in the same turn of the event loop: every
+ * request read from the sockets in that turn) are committed together after it, in one IMMEDIATE transaction, each
+ * in its own savepoint, so that a refused write (a taken email, a stale If-Match, a replayed idempotency key) is
+ * undone alone and never affects another. The first write of a turn is committed at once: a lone client waits for
+ * nothing. Every write's promise settles only after its commit: a response is never sent for an uncommitted write.
  * In WAL mode with synchronous=NORMAL a commit costs a WAL append, and with the trigram index a new FTS5 segment:
- * shared by the batch, they no longer grow with the number of writes.
+ * shared by a batch, they no longer grow with the number of writes.
  *
  * The lock is taken once per batch. When another connection (another worker) holds it, the batch is tried again
  * after a timer (BACKOFF_MS), with the writes that arrived meanwhile; a write that waited SQLITE_BUSY_TIMEOUT_MS in
@@ -58,34 +59,45 @@ export interface GroupCommitOptions {
  */
 export class GroupCommit {
   private readonly queue: PendingWrite[] = [];
-  private scheduled = false;
-  /** Busy answers in a row: the index into BACKOFF_MS while another connection holds the lock. */
+  /** A turn is open: a write has been committed at once in it, the next ones wait for its end (setImmediate). */
+  private turnOpen = false;
+  /** Set while another connection holds the lock: the next try. */
+  private lockRetry: NodeJS.Timeout | undefined;
+  /** Busy answers in a row: the index into BACKOFF_MS. */
   private busyAttempts = 0;
   private statements: { db: BetterSqlite3.Database; begin: BetterSqlite3.Statement; commit: BetterSqlite3.Statement; rollback: BetterSqlite3.Statement; savepoint: BetterSqlite3.Transaction<(run: () => unknown) => unknown> } | undefined;
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, largest: 0, sizes: Object.fromEntries(BUCKETS.map(([label]) => [label, 0])) };
 
   constructor(private readonly options: GroupCommitOptions) {}
 
-  /** Queues a write (synchronous code on the connection); resolves with its result once it is committed. */
+  /** Runs a write (synchronous code on the connection); resolves with its result once it is committed. */
   write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      // setImmediate runs after the poll phase: every request read in this turn of the loop joins the batch.
-      // While the lock is busy, the backoff timer runs the next batch instead.
-      if (!this.scheduled && this.busyAttempts === 0) {
-        this.scheduled = true;
-        setImmediate(this.runBatch);
-      }
+      if (this.turnOpen || this.lockRetry) return;
+      // setImmediate runs after the poll phase: the writes of the requests read in the rest of this turn join
+      // the next batch, committed then.
+      this.turnOpen = true;
+      setImmediate(this.endTurn);
+      this.commitBatch();
     });
   }
 
-  /** Writes queued and not yet settled. */
-  get pending(): number {
-    return this.queue.length;
-  }
+  private readonly endTurn = (): void => {
+    this.turnOpen = false;
+    if (this.queue.length === 0 || this.lockRetry) return;
+    this.turnOpen = true;
+    setImmediate(this.endTurn);
+    this.commitBatch();
+  };
 
-  private readonly runBatch = (): void => {
-    this.scheduled = false;
+  private readonly retryLock = (): void => {
+    this.lockRetry = undefined;
+    this.commitBatch();
+  };
+
+  /** Commits the queued writes (up to MAX_BATCH; more wait for the end of the turn). */
+  private commitBatch(): void {
     if (this.queue.length === 0) return;
     const refusal = this.options.refusal();
     if (refusal) {
@@ -107,7 +119,10 @@ export class GroupCommit {
     }
     this.busyAttempts = 0;
     const batch = this.queue.splice(0, MAX_BATCH);
-    if (this.queue.length > 0) this.schedule();
+    if (this.queue.length > 0 && !this.turnOpen) {
+      this.turnOpen = true;
+      setImmediate(this.endTurn);
+    }
     const results: { ok: boolean; value: unknown }[] = [];
     let failed: unknown;
     for (const write of batch) {
@@ -145,12 +160,6 @@ export class GroupCommit {
       if (result.ok) write.resolve(result.value);
       else write.reject(result.value);
     }
-  };
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.runBatch);
   }
 
   /** Another connection holds the lock: the writes past their deadline fail, the others wait for the next try. */
@@ -170,8 +179,7 @@ export class GroupCommit {
     }
     const wait = BACKOFF_MS[Math.min(this.busyAttempts, BACKOFF_MS.length - 1)]!;
     this.busyAttempts++;
-    this.scheduled = true;
-    setTimeout(this.runBatch, wait);
+    this.lockRetry = setTimeout(this.retryLock, wait);
   }
 
   private statementsOf(db: BetterSqlite3.Database) {
