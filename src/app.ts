@@ -8,6 +8,7 @@ import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { openBufferedLog } from './http/log-destination.js';
 import { OutageLog, loggableBug } from './http/outage-log.js';
 import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
 import { installProtocolAnswers } from './http/protocol.js';
@@ -32,12 +33,18 @@ export interface BuildAppOptions {
 
 /** Builds the application without listening: plugins, validation, error handling and routes. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  // stdout in blocks (LOG_BUFFER_BYTES), written on a timer, at warn and above, on close and at exit.
+  const bufferedLog =
+    options.logger === undefined && config.LOG_LEVEL !== 'silent' && config.LOG_BUFFER_BYTES > 0
+      ? openBufferedLog({ bytes: config.LOG_BUFFER_BYTES, flushIntervalMs: config.LOG_FLUSH_INTERVAL_MS })
+      : undefined;
   const app = Fastify({
     logger: options.logger ?? (config.LOG_LEVEL === 'silent' ? false : {
       level: config.LOG_LEVEL,
       redact: ['req.headers.authorization'],
       // Errors are logged by class, code, message and stack only: a driver error's other fields hold row values.
       serializers: { err: loggableBug },
+      ...(bufferedLog && { stream: bufferedLog.stream, hooks: bufferedLog.hooks }),
     }),
     logController: new AccessLogController(),
     genReqId: requestIdOf,
@@ -71,6 +78,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     schemaController: { compilersFactory: { buildSerializer: buildSharedSerializers } },
   });
 
+  // On close the lines that wait are written, and every later one at once (other onClose hooks may still log).
+  if (bufferedLog) app.addHook('onClose', (_instance, done) => {
+    bufferedLog.close();
+    done();
+  });
   const database = options.database ?? (await createDatabase(config, app.log));
   if (!options.database) app.addHook('onClose', () => database.close());
   const outages = new OutageLog(app.log, () => database.ping());

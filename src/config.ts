@@ -74,6 +74,21 @@ export const ConfigSchema = Type.Object({
     enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     default: 'info',
   }),
+  // The log is written in blocks of up to LOG_BUFFER_BYTES instead of one write(2) per line, i.e. per request
+  // (issue 10). What waits is what a kill -9 can lose (docs/RELIABILITY.md).
+  // At most 4096 (PIPE_BUF): a block written to a pipe shared by several workers is never interleaved with another's.
+  LOG_BUFFER_BYTES: Type.Integer({
+    minimum: 0,
+    maximum: 4096,
+    default: 4096,
+    description: 'Bytes of log lines kept in memory and written at once; 0 writes every line at once',
+  }),
+  LOG_FLUSH_INTERVAL_MS: Type.Integer({
+    minimum: 10,
+    maximum: 60000,
+    default: 1000,
+    description: 'The longest a buffered log line waits on a quiet server before it is written',
+  }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
   WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   INSTANCE_ID: Type.String({ default: '', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' }),

@@ -8,6 +8,8 @@ import { migrateDatabase } from './db/client.js';
 export async function startServer(config: Config): Promise<void> {
   const app = await buildApp(config);
   // Stop accepting, let in-flight requests finish, close the database, exit 0 (1 after the timeout).
+  // The buffered log loses nothing here: app.close() writes what waits, and the process's exit anything after
+  // (a timeout, a second signal; src/http/log-destination.ts).
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');

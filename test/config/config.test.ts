@@ -125,3 +125,42 @@ describe('loadConfig: PostgreSQL waits', () => {
     assert.equal(loadConfig({ DATABASE_URL: POSTGRES, PG_LOCK_TIMEOUT_MS: '3000' }).PG_LOCK_TIMEOUT_MS, 3000);
   });
 });
+
+describe('loadConfig: the log buffer', () => {
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+
+  it('buffers 4 KB of log lines, written at least every second, by default', () => {
+    const config = loadConfig({});
+    assert.equal(config.LOG_BUFFER_BYTES, 4096);
+    assert.equal(config.LOG_FLUSH_INTERVAL_MS, 1000);
+  });
+
+  it('reads both, and 0 bytes (a write per line, as without a buffer)', () => {
+    const config = loadConfig({ LOG_BUFFER_BYTES: '1024', LOG_FLUSH_INTERVAL_MS: '250' });
+    assert.equal(config.LOG_BUFFER_BYTES, 1024);
+    assert.equal(config.LOG_FLUSH_INTERVAL_MS, 250);
+    assert.equal(loadConfig({ LOG_BUFFER_BYTES: '0' }).LOG_BUFFER_BYTES, 0);
+  });
+
+  it('refuses a buffer above PIPE_BUF (4096), a negative one, and a flush interval of 0 or over a minute', () => {
+    for (const [name, value] of [
+      ['LOG_BUFFER_BYTES', '4097'],
+      ['LOG_BUFFER_BYTES', '-1'],
+      ['LOG_BUFFER_BYTES', '4k'],
+      ['LOG_FLUSH_INTERVAL_MS', '0'],
+      ['LOG_FLUSH_INTERVAL_MS', '60001'],
+    ] as const) {
+      const problems = problemsOf({ [name]: value });
+      assert.equal(problems.length, 1, `${name}=${value}: ${problems.join('; ')}`);
+      assert.ok(problems[0]!.startsWith(`${name}:`), problems[0]);
+    }
+  });
+});
