@@ -90,6 +90,8 @@ interface PageRow {
   fetched: number;
   last_value: string | number | null;
   last_id: number | null;
+  /** The total of the matching rows, when asked for (count=true). */
+  total: number | null;
 }
 
 interface Statement {
@@ -274,6 +276,8 @@ export class PostgresUsersRepository implements UsersRepository {
     const limit = parameters.add(criteria.limit);
     const fetch = parameters.add(criteria.limit + 1);
     const offset = parameters.add(criteria.after ? 0 : criteria.offset);
+    // The total in the same statement: one round trip, and the page and its total from one snapshot.
+    const totalColumn = criteria.count ? `(${this.countQuery(active, parameters)})` : 'NULL::bigint';
     // The page is rendered to JSON by PostgreSQL (no JS objects per row), compact as SQLite renders it. One extra
     // row is fetched to know whether a next page exists; the last row of the page gives the keyset cursor.
     // The rows are rendered only after LIMIT, so a sort without an index does not render every match.
@@ -283,7 +287,8 @@ export class PostgresUsersRepository implements UsersRepository {
                  FILTER (WHERE page.rn <= ${limit}) || ']', '[]') AS json,
                count(*)::integer AS fetched,
                min(${lastValue}) FILTER (WHERE page.rn = ${limit}) AS last_value,
-               min(page.id) FILTER (WHERE page.rn = ${limit}) AS last_id
+               min(page.id) FILTER (WHERE page.rn = ${limit}) AS last_id,
+               ${totalColumn} AS total
         FROM (
           SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
             SELECT ${this.model.fields.map((field) => field.name).join(', ')}, ${expression} AS sort_key
@@ -299,16 +304,11 @@ export class PostgresUsersRepository implements UsersRepository {
     // when nothing matches, where the plan for the actual pattern reads the trigram indexes. So q is planned each time.
     const planned = criteria.filters.q === undefined ? 'once' : 'each time';
     const [row] = await this.query<PageRow>(this.pool, page, planned);
-    const { json, fetched, last_value, last_id } = row!;
+    const { json, fetched, last_value, last_id, total } = row!;
     const size = Math.min(fetched, criteria.limit);
     const hasMore = fetched > criteria.limit;
     const lastKey: SortKey | null =
       hasMore && last_id !== null && last_value !== null ? { value: last_value, id: last_id } : null;
-    let total: number | null = null;
-    if (criteria.count) {
-      const [counted] = await this.query<{ n: number }>(this.pool, this.countStatement(active), planned);
-      total = counted!.n;
-    }
     return { json: asJsonText<User[]>(json), size, hasMore, lastKey, total };
   }
 
@@ -316,18 +316,14 @@ export class PostgresUsersRepository implements UsersRepository {
    * The total of the rows matching the filters; from trigger-kept counters when the filters allow it (see
    * migrations/postgres/0001): the sum of a few rows instead of a count of the matching users.
    */
-  private countStatement(active: ActiveFilter[]): Statement {
+  private countQuery(active: ActiveFilter[], parameters: SqlParameters): string {
     const counting = countStrategy(active);
-    if (counting.kind === 'all') return { text: 'SELECT coalesce(sum(n), 0)::bigint AS n FROM users_count', values: [] };
+    if (counting.kind === 'all') return 'SELECT coalesce(sum(n), 0)::bigint FROM users_count';
     if (counting.kind === 'histogram') {
-      return {
-        text: `SELECT coalesce(sum(n), 0)::bigint AS n FROM ${counting.table} WHERE ${counting.column} BETWEEN $1 AND $2`,
-        values: [counting.min, counting.max],
-      };
+      const [min, max] = [parameters.add(counting.min), parameters.add(counting.max)];
+      return `SELECT coalesce(sum(n), 0)::bigint FROM ${counting.table} WHERE ${counting.column} BETWEEN ${min} AND ${max}`;
     }
-    const parameters = new SqlParameters('positional');
-    const where = whereOf(filterConditions(active, FILTERS, parameters, undefined));
-    return { text: `SELECT count(*) AS n FROM users ${where}`, values: parameters.values };
+    return `SELECT count(*) FROM users ${whereOf(filterConditions(active, FILTERS, parameters, undefined))}`;
   }
 
   /** The keyset position as a condition: the rows strictly after the cursor's (value, id) in the sort order. */
