@@ -13,12 +13,28 @@ type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_M
   Partial<Pick<Config, 'SQLITE_MMAP_SIZE_MB'>>;
 
 /**
+ * mkdir -p, one level at a time. Node 20's `mkdirSync(path, { recursive: true })` never returns for a path under
+ * a directory where mkdir fails with ENOENT although the parent exists (`/proc/x`): a misconfigured DATABASE_URL
+ * would spin the start-up at 100% CPU instead of failing.
+ */
+function createDirectory(directory: string): void {
+  if (statSync(directory, { throwIfNoEntry: false })) return;
+  const parent = dirname(directory);
+  if (parent !== directory) createDirectory(parent);
+  try {
+    mkdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/**
  * Opens (creating if needed, unless `fileMustExist`) the SQLite file with the service's settings: WAL, busy
  * timeout, synchronous. The busy timeout here blocks the thread: right for start-up (migrations) and scripts; a
  * serving process switches it off (sqliteDatabase) and waits for the lock asynchronously instead.
  */
 export function openSqlite(filename: string, settings: SqliteSettings, fileMustExist = false): BetterSqlite3.Database {
-  if (filename !== ':memory:' && !fileMustExist) mkdirSync(dirname(filename), { recursive: true });
+  if (filename !== ':memory:' && !fileMustExist) createDirectory(dirname(filename));
   const sqlite = new BetterSqlite3(filename, { timeout: settings.SQLITE_BUSY_TIMEOUT_MS, fileMustExist });
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a crash of the process; FULL also of the machine.
@@ -300,7 +316,7 @@ class ServedSqlite implements SqliteDatabase {
   private async restore(): Promise<void> {
     const copy = `${this.filename}.restoring-${process.pid}`;
     try {
-      mkdirSync(dirname(this.filename), { recursive: true });
+      createDirectory(dirname(this.filename));
       await this.connection.backup(copy);
       try {
         linkSync(copy, this.filename);

@@ -112,4 +112,13 @@ describe('the server as a real process', () => {
       return true;
     });
   });
+
+  it('fails to start, and exits, when the database directory cannot be created', { skip: !existsSync('/proc/self') && 'no /proc here' }, async () => {
+    // mkdir under /proc fails with ENOENT although /proc exists: Node 20's recursive mkdirSync never returned there.
+    await assert.rejects(startServer({ DATABASE_URL: 'file:/proc/users-api-missing/users.db' }, 5000), (error: Error) => {
+      assert.match(error.message, /ENOENT/);
+      assert.match(error.message, /exited \(1\) before it was healthy/);
+      return true;
+    });
+  });
 });
