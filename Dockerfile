@@ -2,7 +2,9 @@
 #   docker build -t users-api .                 (podman: podman build --format docker -t users-api .)
 #   docker run -d -p 127.0.0.1:8000:8000 -v users-api-data:/app/data users-api
 # The build stage has the C++ toolchain that better-sqlite3's native addon needs; the runtime stage
-# gets only the compiled output, the production node_modules and the SQL migrations, and runs as `node`.
+# gets only the bundled server (dist/: a few files, with their source maps), the production node_modules
+# and the SQL migrations, and runs as `node`. The bundle loads from node_modules only what it leaves out:
+# better-sqlite3's addon, and the files that packages read from their own folder (swagger-ui's static files).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -22,9 +24,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json ./
+COPY scripts/build-bundle.ts ./scripts/
 COPY src ./src
-# Build, drop the dev dependencies and the addon's C sources and object files (~27 MB; only
-# build/Release/better_sqlite3.node is loaded), then prove the addon still loads before it is copied on.
+# Type-check and bundle (npm run build), drop the dev dependencies and the addon's C sources and object
+# files (~27 MB; only build/Release/better_sqlite3.node is loaded), then prove the addon still loads before
+# it is copied on.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && cd node_modules/better-sqlite3 \

@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapping } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseCli } from '../scripts/harness/cli.js';
 
 // `node --import tsx bench/cpuprofile.ts <file.cpuprofile> [--top 25]`: where the time of a V8 CPU profile
-// (node --cpu-prof, or `npm run bench -- --profile`) goes, by self time per function and per package.
+// (node --cpu-prof, or `npm run bench -- --profile`) goes, by self time per function and per package. Frames of
+// the bundle (dist/) are mapped back through its source maps: read a profile against the build that made it.
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -33,8 +36,27 @@ function owner(url: string): string {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  const dist = url.indexOf('/dist/');
-  return dist >= 0 ? `app: ${url.slice(dist + 1)}` : url;
+  const app = Math.max(url.lastIndexOf('/src/'), url.lastIndexOf('/dist/'));
+  return app >= 0 ? `app: ${url.slice(app + 1)}` : url;
+}
+
+const maps = new Map<string, SourceMap | null>();
+
+/** The source map next to a script (the bundle's dist/*.js.map, written by npm run build), if it has one. */
+function sourceMapOf(url: string): SourceMap | null {
+  let map = maps.get(url);
+  if (map === undefined) {
+    const file = `${url.startsWith('file:') ? fileURLToPath(url) : url}.map`;
+    map = url.includes('/dist/') && existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null;
+    maps.set(url, map);
+  }
+  return map;
+}
+
+/** Where a frame's code was written: a bundled frame is mapped back to its source (src/*.ts, node_modules/...). */
+function sourceOf(frame: ProfileNode['callFrame']): { url: string; line: number } {
+  const entry: Partial<SourceMapping> | undefined = frame.url ? sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) : undefined;
+  return entry?.originalSource ? { url: entry.originalSource, line: entry.originalLine ?? 0 } : { url: frame.url, line: frame.lineNumber };
 }
 
 for (const file of positionals) {
@@ -50,9 +72,10 @@ for (const file of positionals) {
   const byOwner = new Map<string, number>();
   for (const [id, time] of self) {
     const frame = byId.get(id)!.callFrame;
-    const name = `${frame.functionName || '(anonymous)'} ${owner(frame.url)}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+    const source = sourceOf(frame);
+    const name = `${frame.functionName || '(anonymous)'} ${owner(source.url)}${source.url ? `:${source.line + 1}` : ''}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + time);
-    byOwner.set(owner(frame.url), (byOwner.get(owner(frame.url)) ?? 0) + time);
+    byOwner.set(owner(source.url), (byOwner.get(owner(source.url)) ?? 0) + time);
   }
   const show = (title: string, map: Map<string, number>) => {
     console.log(`\n${title}`);

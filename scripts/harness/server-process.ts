@@ -8,7 +8,10 @@ import { freePort } from './free-port.js';
 
 /** The repository root; servers run with it as their working directory. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The built server, what is started unless the caller names another entry. */
+/**
+ * The built server (`npm run build`: the entry of the esbuild bundle, with source maps), what `npm start` and the
+ * Docker image run, and what is started unless the caller names another entry.
+ */
 export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
 export interface Exit {

@@ -9,28 +9,56 @@ type Part = 'body' | 'querystring' | 'params' | 'headers';
  * Installs the validators: bodies are never coerced (`"30"`, `30.5` and `true` are not ages), while the
  * query string and path, which are text by nature, are coerced to their declared types. Both report every
  * problem at once, up to a bound (see `boundedValidator`).
+ *
+ * Nothing is compiled at start-up (ajv's code generation was a fifth of it): a validator is compiled at its
+ * first use, or in the background once the server listens, one per turn of the event loop so that requests are
+ * answered in between. A schema that does not compile fails its requests (500, logged) instead of the start-up.
  */
 export function installValidators(app: FastifyInstance): void {
-  const common = { allErrors: true, strict: false, removeAdditional: false } as const;
-  const bodyAjv = new Ajv({ ...common, coerceTypes: false, useDefaults: false });
-  const textAjv = new Ajv({ ...common, coerceTypes: true, useDefaults: true });
-  for (const ajv of [bodyAjv, textAjv]) addFormats.default(ajv, ['email', 'date-time']);
-  let schemasAdded = false;
+  let ajvs: { body: Ajv; text: Ajv } | undefined;
+  // Created at the first compilation, with the shared schemas (User, UserCreate...) that route schemas reference by $ref.
+  const ajvsOf = () => {
+    if (ajvs) return ajvs;
+    // validateSchema: false: the schemas are the service's own, checked by its tests; checking them against the
+    // JSON Schema meta-schema would compile that meta-schema first, in each instance (~15 ms apiece).
+    const common = { allErrors: true, strict: false, removeAdditional: false, validateSchema: false } as const;
+    const created = {
+      body: new Ajv({ ...common, coerceTypes: false, useDefaults: false }),
+      text: new Ajv({ ...common, coerceTypes: true, useDefaults: true }),
+    };
+    for (const ajv of [created.body, created.text]) {
+      addFormats.default(ajv, ['email', 'date-time']);
+      for (const shared of Object.values(app.getSchemas())) ajv.addSchema(shared as object);
+    }
+    return (ajvs = created);
+  };
+  const pending: LazyValidator[] = [];
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    if (!schemasAdded) {
-      // Shared schemas (User, UserCreate...) are referenced by $ref from the route schemas.
-      for (const shared of Object.values(app.getSchemas())) {
-        bodyAjv.addSchema(shared as object);
-        textAjv.addSchema(shared as object);
-      }
-      schemasAdded = true;
-    }
     // Header values are strings by nature: a header schema that says only that (If-Match, If-None-Match,
     // documented for OpenAPI) has nothing to check, so it costs nothing per request.
     if (httpPart === 'headers' && onlyDocumentsStrings(schema)) return () => true;
-    const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-    return boundedValidator(ajv.compile(schema as FastifySchema), closedObjectProperties(ajv, schema));
+    const validator = boundedValidator(() => {
+      const ajv = httpPart === 'body' ? ajvsOf().body : ajvsOf().text;
+      return { validate: ajv.compile(schema as FastifySchema), declared: closedObjectProperties(ajv, schema) };
+    });
+    pending.push(validator);
+    return validator;
+  });
+
+  app.addHook('onListen', function warm(done) {
+    done();
+    const next = () => {
+      const validator = pending.shift();
+      if (!validator) return;
+      try {
+        validator.compile();
+      } catch {
+        // Thrown again, and answered 500, by the requests that need this validator.
+      }
+      setImmediate(next);
+    };
+    setImmediate(next);
   });
 }
 
@@ -80,6 +108,15 @@ function closedObjectProperties(ajv: Ajv, schema: unknown): Set<string> | null {
   return null;
 }
 
+interface Compiled {
+  validate: ValidateFunction;
+  /** The fields of a closed object schema (see closedObjectProperties), else null. */
+  declared: Set<string> | null;
+}
+
+/** A validator as Fastify calls it, compiled at its first call or by `compile()`, whichever comes first. */
+type LazyValidator = ((data: unknown, context?: Parameters<ValidateFunction>[1]) => boolean) & { compile(): Compiled };
+
 /**
  * Wraps an ajv validator so that the problems of one request part cost a bounded amount of work, whatever
  * the client sends. An object with more than MAX_LISTED_ISSUES keys that its closed schema does not declare
@@ -88,8 +125,12 @@ function closedObjectProperties(ajv: Ajv, schema: unknown): Set<string> | null {
  * without being validated. With any other schema the validator runs as it is, and its errors past
  * MAX_RAW_ERRORS are counted, not mapped. A valid request pays only for listing its keys.
  */
-function boundedValidator(validate: ValidateFunction, declared: Set<string> | null) {
+function boundedValidator(build: () => Compiled): LazyValidator {
+  let compiled: Compiled | undefined;
+  // Not kept when it throws: each request that needs the validator tries again, and fails the same way.
+  const compile = () => (compiled ??= build());
   const check = (data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+    const { validate, declared } = compiled ?? compile();
     let view: Record<string, unknown> | undefined;
     let skipped = 0;
     if (declared !== null && typeof data === 'object' && data !== null && !Array.isArray(data)) {
@@ -130,10 +171,12 @@ function boundedValidator(validate: ValidateFunction, declared: Set<string> | nu
     return false;
   };
   check.errors = null as BoundedErrors | null;
-  // Fastify passes the parent of the request part to validators that have one (ajv's), so that a coerced or
-  // defaulted root value is written back; the wrapper keeps that.
-  return Object.assign(check, { schemaEnv: validate.schemaEnv });
+  // Fastify passes the parent of the request part to validators that have a `schemaEnv` (every ajv validator
+  // does), so that a coerced or defaulted root value is written back. Known before the compilation: always set.
+  return Object.assign(check, { compile, schemaEnv: COMPILED_BY_AJV });
 }
+
+const COMPILED_BY_AJV = Object.freeze({});
 
 /** Messages for the patterns of the schemas, by pattern: a feature passes its own (a regex means nothing to a client). */
 export type PatternMessages = Readonly<Record<string, string>>;
