@@ -2,6 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
+
+/** The problems loadConfig reports for this environment (none when it accepts it). */
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+};
+
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig({});
@@ -39,16 +51,6 @@ describe('loadConfig', () => {
 describe('loadConfig: PostgreSQL waits', () => {
   const POSTGRES = 'postgres://u@h:5432/db';
 
-  /** The problems loadConfig reports for this environment (none when it accepts it). */
-  const problemsOf = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig(env);
-      return [];
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      return error.problems;
-    }
-  };
 
   it('bounds every wait by default, within a request budget of a few seconds and below the shutdown grace period', () => {
     const config = loadConfig({ DATABASE_URL: POSTGRES });
@@ -127,16 +129,6 @@ describe('loadConfig: PostgreSQL waits', () => {
 });
 
 describe('loadConfig: the log buffer', () => {
-  const problemsOf = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig(env);
-      return [];
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      return error.problems;
-    }
-  };
-
   it('buffers 4 KB of log lines, written at least every second, by default', () => {
     const config = loadConfig({});
     assert.equal(config.LOG_BUFFER_BYTES, 4096);
