@@ -35,7 +35,7 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   // stdout in blocks (LOG_BUFFER_BYTES), written on a timer, at warn and above, on close and at exit.
   const bufferedLog =
-    options.logger === undefined && config.LOG_LEVEL !== 'silent' && config.LOG_BUFFER_BYTES > 0
+    options.logger === undefined && config.LOG_LEVEL !== 'silent'
       ? openBufferedLog({ bytes: config.LOG_BUFFER_BYTES, flushIntervalMs: config.LOG_FLUSH_INTERVAL_MS })
       : undefined;
   const app = Fastify({

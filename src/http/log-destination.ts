@@ -4,7 +4,7 @@ import pino from 'pino';
 const WARN = 40;
 
 export interface BufferedLogOptions {
-  /** LOG_BUFFER_BYTES (≥ 1): at most this many bytes of lines wait in memory; each write is at most this long. */
+  /** LOG_BUFFER_BYTES: at most this many bytes of lines wait in memory; each write is at most this long (0: none wait). */
   bytes: number;
   /** LOG_FLUSH_INTERVAL_MS: the longest a line waits on a quiet server. */
   flushIntervalMs: number;
@@ -44,7 +44,10 @@ export interface BufferedLog {
  */
 export function openBufferedLog({ bytes, flushIntervalMs, fd = 1 }: BufferedLogOptions): BufferedLog {
   // A write starts once minLength bytes wait; a block holds at most maxWrite bytes (sonic-boom wants minLength < maxWrite).
-  const destination = pino.destination({ dest: fd, sync: true, minLength: bytes - 1, maxWrite: bytes });
+  // bytes 0: every line written at once, synchronously (pino's own default writes asynchronously: a line still in
+  // flight when a kill -9 comes is lost, even unbuffered).
+  const destination =
+    bytes > 0 ? pino.destination({ dest: fd, sync: true, minLength: bytes - 1, maxWrite: bytes }) : pino.destination({ dest: fd, sync: true });
   // Set by every line logged: the timer writes nothing (not even an empty write) on an idle server.
   let pending = false;
 
