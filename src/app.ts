@@ -39,13 +39,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       ? openBufferedLog({ bytes: config.LOG_BUFFER_BYTES, flushIntervalMs: config.LOG_FLUSH_INTERVAL_MS })
       : undefined;
   const app = Fastify({
-    logger: options.logger ?? (config.LOG_LEVEL === 'silent' ? false : {
+    logger: options.logger ?? (bufferedLog ? {
       level: config.LOG_LEVEL,
       redact: ['req.headers.authorization'],
       // Errors are logged by class, code, message and stack only: a driver error's other fields hold row values.
       serializers: { err: loggableBug },
-      ...(bufferedLog && { stream: bufferedLog.stream, hooks: bufferedLog.hooks }),
-    }),
+      stream: bufferedLog.stream,
+      hooks: bufferedLog.hooks,
+    } : false),
     logController: new AccessLogController(),
     genReqId: requestIdOf,
     requestIdHeader: false,

@@ -11,7 +11,7 @@ interface PendingWrite {
 }
 
 /** At most this many writes share a transaction: the event loop is held for one batch (~20 ms at most). */
-export const MAX_BATCH = 128;
+const MAX_BATCH = 128;
 /** Waits between attempts to take the write lock: short at first (locks are held for ~0.1 ms), then capped. */
 export const BACKOFF_MS = [1, 1, 2, 4, 8, 16, 25, 50];
 /** Batch-size buckets of the summary (upper bounds). */
@@ -75,19 +75,21 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (this.turnOpen || this.lockRetry) return;
-      // setImmediate runs after the poll phase: the writes of the requests read in the rest of this turn join
-      // the next batch, committed then.
-      this.turnOpen = true;
-      setImmediate(this.endTurn);
+      this.openTurn();
       this.commitBatch();
     });
+  }
+
+  /** setImmediate runs after the poll phase: the writes of the requests read in the rest of this turn wait for it. */
+  private openTurn(): void {
+    this.turnOpen = true;
+    setImmediate(this.endTurn);
   }
 
   private readonly endTurn = (): void => {
     this.turnOpen = false;
     if (this.queue.length === 0 || this.lockRetry) return;
-    this.turnOpen = true;
-    setImmediate(this.endTurn);
+    this.openTurn();
     this.commitBatch();
   };
 
@@ -119,10 +121,7 @@ export class GroupCommit {
     }
     this.busyAttempts = 0;
     const batch = this.queue.splice(0, MAX_BATCH);
-    if (this.queue.length > 0 && !this.turnOpen) {
-      this.turnOpen = true;
-      setImmediate(this.endTurn);
-    }
+    if (this.queue.length > 0 && !this.turnOpen) this.openTurn();
     const results: { ok: boolean; value: unknown }[] = [];
     let failed: unknown;
     for (const write of batch) {

@@ -17,8 +17,6 @@ export interface BufferedLog {
   readonly stream: pino.DestinationStream;
   /** pino hooks: a `warn` or worse line is written at once, with every line before it. */
   readonly hooks: { logMethod: NonNullable<NonNullable<pino.LoggerOptions['hooks']>['logMethod']> };
-  /** Writes the buffered lines now. */
-  flush(): void;
   /** Writes the buffered lines and stops buffering: a line logged later is written at once (app close). */
   close(): void;
 }
@@ -80,7 +78,6 @@ export function openBufferedLog({ bytes, flushIntervalMs, fd = 1 }: BufferedLogO
         if (level >= WARN) flush();
       },
     },
-    flush,
     close() {
       clearInterval(timer);
       process.removeListener('exit', flushAll);

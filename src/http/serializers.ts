@@ -1,4 +1,5 @@
 import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
+import { compileInBackground } from './background-compile.js';
 
 type Serialize = (data: unknown) => string;
 
@@ -15,21 +16,11 @@ type Serialize = (data: unknown) => string;
 export const buildSharedSerializers: SerializerFactory = (externalSchemas, options) => {
   const compile = SerializerSelector()(externalSchemas, options);
   const shared = new Map<string, Serialize>();
-  const pending: (() => void)[] = [];
+  const pending: (() => unknown)[] = [];
   let warming = false;
   const warm = () => {
     warming = true;
-    const next = () => {
-      const compileOne = pending.shift();
-      if (!compileOne) return;
-      try {
-        compileOne();
-      } catch {
-        // Thrown again, and answered 500, by the responses that need this serializer.
-      }
-      setImmediate(next);
-    };
-    setImmediate(next);
+    compileInBackground(pending);
   };
   return (route) => {
     const key = JSON.stringify(route.schema);

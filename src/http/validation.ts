@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { MAX_LISTED_ISSUES, type ValidationIssue, type ValidationIssues } from '../errors.js';
+import { compileInBackground } from './background-compile.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
@@ -32,7 +33,7 @@ export function installValidators(app: FastifyInstance): void {
     }
     return (ajvs = created);
   };
-  const pending: LazyValidator[] = [];
+  const pending: (() => unknown)[] = [];
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     // Header values are strings by nature: a header schema that says only that (If-Match, If-None-Match,
@@ -42,23 +43,13 @@ export function installValidators(app: FastifyInstance): void {
       const ajv = httpPart === 'body' ? ajvsOf().body : ajvsOf().text;
       return { validate: ajv.compile(schema as FastifySchema), declared: closedObjectProperties(ajv, schema) };
     });
-    pending.push(validator);
+    pending.push(validator.compile);
     return validator;
   });
 
   app.addHook('onListen', function warm(done) {
     done();
-    const next = () => {
-      const validator = pending.shift();
-      if (!validator) return;
-      try {
-        validator.compile();
-      } catch {
-        // Thrown again, and answered 500, by the requests that need this validator.
-      }
-      setImmediate(next);
-    };
-    setImmediate(next);
+    compileInBackground(pending);
   });
 }
 
