@@ -1,16 +1,18 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Type } from 'typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
-import { AppError, ProblemSchema, ValidationError } from './errors.js';
+import { ProblemSchema, ValidationError } from './errors.js';
 import { healthRoutes } from './health/health.routes.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
-import { AccessLogController, installRequestHooks, requestIdOf } from './http/hooks.js';
+import { AccessLogController, apiHeadersOf, installRequestHooks, requestIdOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { openBufferedLog } from './http/log-destination.js';
+import { badRequest, finishDocument, jsonResponse, unavailable } from './http/openapi.js';
 import { OutageLog, loggableBug } from './http/outage-log.js';
-import { answerClientError, installProblemHandlers, sendProblem } from './http/problems.js';
+import { MALFORMED_URL, answerClientErrors, installProblemHandlers, sendProblem } from './http/problems.js';
 import { installProtocolAnswers } from './http/protocol.js';
 import { buildSharedSerializers } from './http/serializers.js';
 import { installValidators } from './http/validation.js';
@@ -19,6 +21,29 @@ import { createUsersRepository, type UsersRepository } from './users/users.repos
 import { usersRoutes } from './users/users.routes.js';
 import { userModel, type UserModel } from './users/users.schemas.js';
 import { UsersService } from './users/users.service.js';
+
+const INDEX = { name: 'users-api', docs: '/docs', openapi: '/openapi.json', health: '/healthcheck', users: '/users/' } as const;
+const IndexSchema = Type.Object(
+  Object.fromEntries(Object.keys(INDEX).map((key) => [key, Type.String()])),
+  { additionalProperties: false, required: Object.keys(INDEX) },
+);
+
+const API_DESCRIPTION = `Create, read, update and delete users. Errors are RFC 9457 problem+json with a stable \`code\`;
+each error response lists the codes it can carry.
+
+Every answer, also those of the table below, carries \`X-Request-Id\` (the client's, when it sends a safe one)
+and \`X-Content-Type-Options: nosniff\`. HEAD is answered for every GET. Answers no operation lists, because they
+concern no single operation:
+
+| status | code | when |
+|---|---|---|
+| 404 | NOT_FOUND | no route has this path |
+| 405 | METHOD_NOT_ALLOWED | the path exists, the method does not: \`Allow\` lists the methods |
+| 400 | BAD_REQUEST | a malformed request line or headers; the connection is closed |
+| 408 | REQUEST_TIMEOUT | the request headers or body did not arrive in time |
+| 417 | EXPECTATION_FAILED | an \`Expect\` other than 100-continue |
+| 431 | HEADERS_TOO_LARGE | the request headers are too large |
+| 501 | METHOD_NOT_IMPLEMENTED | CONNECT |`;
 
 export interface BuildAppOptions {
   /** An already connected database (tests, workers); by default one is opened from the config and closed with the app. */
@@ -38,6 +63,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     options.logger === undefined && config.LOG_LEVEL !== 'silent'
       ? openBufferedLog({ bytes: config.LOG_BUFFER_BYTES, flushIntervalMs: config.LOG_FLUSH_INTERVAL_MS })
       : undefined;
+  // The headers of every answer, also of those given before routing (frameworkErrors, clientErrorHandler).
+  const answerHeaders = apiHeadersOf(config.INSTANCE_ID);
   const app = Fastify({
     logger: options.logger ?? (bufferedLog ? {
       level: config.LOG_LEVEL,
@@ -54,15 +81,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Requests that arrive while closing get installProtocolAnswers' problem+json 503 instead of Fastify's JSON.
     return503OnClosing: false,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: answerClientErrors(answerHeaders),
     // A URL that cannot be decoded (`/users/%`) or a path parameter over maxParamLength: Fastify's own
-    // answers would echo the URL.
-    frameworkErrors: (error, _request, reply) =>
+    // answers would echo the URL. No hook has run yet: the headers of every answer are set here.
+    frameworkErrors: (error, request, reply) =>
       sendProblem(
-        reply,
-        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? new ValidationError([{ location: ['path'], message: 'is too long' }])
-          : new AppError(400, 'BAD_REQUEST', 'The URL is malformed.'),
+        reply.headers(answerHeaders).header('x-request-id', request.id),
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ValidationError([{ location: ['path'], message: 'is too long' }]) : MALFORMED_URL,
       ),
     trustProxy: config.TRUST_PROXY,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
@@ -97,8 +122,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   installProblemHandlers(app, model.patternMessages, outages);
   installRequestHooks(app, config.INSTANCE_ID, installProtocolAnswers(app, config.INSTANCE_ID));
 
-  // Shared schemas become the OpenAPI components, named as in the seed.
-  for (const name of ['UserBase', 'UserCreate', 'UserUpdate', 'User'] as const) app.addSchema({ $id: name, ...model.schemas[name] });
+  // Shared schemas become the OpenAPI components, named as in the seed. UserBase is not one: no request or
+  // response is exactly it, and an allOf of closed objects breaks generated validators (the seed's FastAPI
+  // document has no UserBase either).
+  for (const name of ['UserCreate', 'UserUpdate', 'User'] as const) app.addSchema({ $id: name, ...model.schemas[name] });
   app.addSchema({ $id: 'Problem', ...ProblemSchema });
 
   await app.register(swagger, {
@@ -107,29 +134,57 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       info: {
         title: 'users-api',
         version: '1.0.0',
-        description:
-          'Create, read, update and delete users. Errors are RFC 9457 problem+json with a stable `code`.',
+        description: API_DESCRIPTION,
+        license: { name: 'MIT', identifier: 'MIT' },
+        contact: { name: 'users-api maintainers' },
       },
+      // Relative: a generated client's base URL is wherever the document was fetched from.
+      servers: [{ url: '/', description: 'This server' }],
+      // Open by default; with API_KEY set, the users operations name the bearer scheme (users.routes.ts).
+      security: [],
       tags: [
         { name: 'users', description: 'The users collection' },
         { name: 'health', description: 'Liveness and database health' },
+        { name: 'meta', description: 'Where to find the rest' },
       ],
-      ...(config.apiKeys.length > 0 && {
-        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY' } } },
-      }),
+      components: {
+        ...(config.apiKeys.length > 0 && {
+          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEY' } },
+        }),
+      },
     },
+    // Fastify answers HEAD for every GET route: documented, as HEAD operations (finishDocument).
+    exposeHeadRoutes: true,
+    transformObject: (documentObject) => finishDocument((documentObject as { openapiObject: object }).openapiObject),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // One URL of the document, /openapi.json (relative, so that it also works behind a path prefix): Swagger UI
+    // would load its own copy at /docs/json, which now redirects there.
+    uiConfig: { tryItOutEnabled: false, urls: [{ url: '../openapi.json', name: 'users-api' }] },
+    uiHooks: {
+      onRequest: (request, reply, done) => {
+        if (request.url.split('?', 1)[0] === '/docs/json') return void reply.redirect('/openapi.json', 301);
+        done();
+      },
+    },
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  app.get('/', { schema: { hide: true } }, async () => ({
-    name: 'users-api',
-    docs: '/docs',
-    openapi: '/openapi.json',
-    health: '/healthcheck',
-    users: '/users/',
-  }));
+  app.get(
+    '/',
+    {
+      schema: {
+        operationId: 'getIndex',
+        summary: 'Index',
+        description: 'Where the documentation, the OpenAPI document, the health check and the users collection are.',
+        tags: ['meta'],
+        response: { 200: jsonResponse(IndexSchema, 'The links of the service', INDEX), 400: badRequest(), 503: unavailable([]) },
+      },
+    },
+    async () => INDEX,
+  );
   await allowOrigins(app, config);
   await app.register(healthRoutes, { database });
   // /users only: health and docs stay open and unlimited. Nothing is added when the features are off.
@@ -140,7 +195,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       users: new UsersService(options.users ?? (await createUsersRepository(database, model)), model),
       model,
       secured: config.apiKeys.length > 0,
-      rateLimited: config.RATE_LIMIT > 0,
+      ...(config.RATE_LIMIT > 0 && { rateLimited: config.RATE_LIMIT }),
     });
   });
   return app;

@@ -7,6 +7,14 @@ import { AppError } from '../errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+export const UNAUTHORIZED = new AppError(401, 'UNAUTHORIZED', 'A valid API key is required: Authorization: Bearer <key>.', undefined, {
+  'www-authenticate': 'Bearer realm="users-api"',
+});
+
+/** The 429 of a client over RATE_LIMIT requests a minute. */
+export const rateLimited = (perMinute: number) =>
+  new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${perMinute} a minute; retry later.`);
+
 /**
  * Bearer-key access control for the routes of this scope: 401 + WWW-Authenticate without a valid key.
  * Keys are compared as SHA-256 digests with timingSafeEqual, against every key, so the time taken says
@@ -14,7 +22,6 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  */
 export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): void {
   const expected = keys.map(digest);
-  const challenge = { 'www-authenticate': 'Bearer realm="users-api"' };
   scope.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
@@ -24,7 +31,7 @@ export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): 
       for (const key of expected) valid = timingSafeEqual(given, key) || valid;
     }
     if (!valid) {
-      throw new AppError(401, 'UNAUTHORIZED', 'A valid API key is required: Authorization: Bearer <key>.', undefined, challenge);
+      throw UNAUTHORIZED;
     }
   });
 }
@@ -34,8 +41,7 @@ export async function limitRate(scope: FastifyInstance, perMinute: number): Prom
   await scope.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'RATE_LIMITED', `Too many requests: at most ${context.max} a minute; retry later.`),
+    errorResponseBuilder: (_request, context) => rateLimited(context.max),
   });
 }
 

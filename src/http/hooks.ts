@@ -19,6 +19,10 @@ export const API_HEADERS = {
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
 };
+/** The headers of every API answer, with X-Instance-Id when INSTANCE_ID is set. */
+export const apiHeadersOf = (instanceId: string): Record<string, string> =>
+  instanceId ? { ...API_HEADERS, 'x-instance-id': instanceId } : API_HEADERS;
+
 // Swagger UI loads its own scripts and styles (and uses inline style attributes) from this origin.
 const DOCS_HEADERS = {
   ...API_HEADERS,
@@ -48,9 +52,8 @@ export class AccessLogController extends LogController {
  * (installProtocolAnswers: shutting down, no Host) whether to answer at once, with those headers.
  */
 export function installRequestHooks(app: FastifyInstance, instanceId: string, refuse?: (request: FastifyRequest) => AppError | undefined): void {
-  const instanceHeader = instanceId ? { 'x-instance-id': instanceId } : {};
-  const apiHeaders = { ...API_HEADERS, ...instanceHeader };
-  const docsHeaders = { ...DOCS_HEADERS, ...instanceHeader };
+  const apiHeaders = apiHeadersOf(instanceId);
+  const docsHeaders = { ...apiHeaders, ...DOCS_HEADERS };
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/docs') ? docsHeaders : apiHeaders);
     reply.header('x-request-id', request.id);

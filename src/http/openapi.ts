@@ -1,35 +1,141 @@
 import { Type, type TSchema } from 'typebox';
-import type { Problem } from '../errors.js';
+import { AppError, DatabaseUnavailableError, type Problem } from '../errors.js';
+import { FASTIFY_ERRORS, INTERNAL_ERROR, MALFORMED_URL, PROBLEM_TYPE } from './problems.js';
+import { HOST_REQUIRED, SHUTTING_DOWN } from './protocol.js';
+
+// The pieces of the OpenAPI document the routes share: responses with their examples, and the finishing touches
+// applied to the whole document (finishDocument). Every example of an error is rendered from the error object the
+// server really sends, so an example can never say what the server does not.
 
 /** A reference to a shared schema component, typed as the schema it names. */
 export const ref = <T>(id: string) => Type.Unsafe<T>({ $ref: `${id}#` });
 
-/** A response carried as application/json, described for OpenAPI and compiled for serialization. */
-export const jsonResponse = (schema: TSchema, description: string, headers?: Record<string, object>) => ({
+type Headers = Record<string, object>;
+
+/** A response carried as application/json, described for OpenAPI and compiled for serialization, with an example. */
+export const jsonResponse = (schema: TSchema, description: string, example: unknown, headers?: Headers) => ({
   description,
   ...(headers && { headers }),
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema, example } },
 });
 
-/** An error response: RFC 9457 problem+json. */
-export const problemResponse = (description: string, headers?: Record<string, object>) => ({
-  description,
-  ...(headers && { headers }),
-  content: { 'application/problem+json': { schema: ref<Problem>('Problem') } },
-});
+/** The problem+json body of an error, as the server sends it (a 500 also names its request id). */
+export function problemExample(error: AppError): Problem {
+  const problem = error.toProblem();
+  return error.status === 500 ? { ...problem, request_id: '5f0c3b1e-8d2a-4c6f-9b7e-2a1d4e6f8c90' } : problem;
+}
 
-/** A URL that cannot be decoded, such as `/users/%` (code BAD_REQUEST). */
-export const URL_ERRORS = { 400: problemResponse('The URL is malformed (code BAD_REQUEST)') };
+/**
+ * An error response: RFC 9457 problem+json whose `code` is one of the codes of `errors` (an enum, so that generated
+ * clients get a union to switch on), with one named example per code. The schema narrows the shared Problem
+ * component with `allOf`, which the serializer merges: what is sent does not change.
+ */
+export function problemResponse(description: string, errors: readonly AppError[], headers?: Headers) {
+  const codes = [...new Set(errors.map((error) => error.code))];
+  const examples = Object.fromEntries(
+    codes.map((code) => {
+      const error = errors.find((candidate) => candidate.code === code)!;
+      return [code, { summary: error.detail, value: problemExample(error) }];
+    }),
+  );
+  return {
+    description,
+    ...(headers && { headers }),
+    content: {
+      [PROBLEM_TYPE]: {
+        schema: Type.Unsafe<Problem>({
+          allOf: [{ $ref: 'Problem#' }, { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes } } }],
+        }),
+        examples,
+      },
+    },
+  };
+}
+
+/** A 400: a malformed request. Any HTTP/1.1 request without Host gets one; `errors` adds the operation's own. */
+export const badRequest = (...errors: AppError[]) =>
+  problemResponse(`The request is malformed (${[...errors, HOST_REQUIRED].map((error) => error.code).join(', ')}: see the examples)`, [
+    ...errors,
+    HOST_REQUIRED,
+  ]);
+
+/** The 400 of an operation with a path parameter: a URL that cannot be decoded. */
+export const URL_ERRORS = { 400: badRequest(MALFORMED_URL) };
 
 export const BODY_ERRORS = {
-  400: problemResponse('The body is not valid JSON (code INVALID_JSON), or the URL is malformed (code BAD_REQUEST)'),
-  413: problemResponse('The body is larger than the limit, 1 MiB by default (code BODY_TOO_LARGE)'),
-  415: problemResponse('The body is not application/json (code UNSUPPORTED_MEDIA_TYPE)'),
+  400: badRequest(FASTIFY_ERRORS['FST_ERR_CTP_INVALID_JSON_BODY']!, FASTIFY_ERRORS['FST_ERR_CTP_INVALID_CONTENT_LENGTH']!),
+  413: problemResponse('The body is larger than the limit, 1 MiB by default (code BODY_TOO_LARGE)', [
+    FASTIFY_ERRORS['FST_ERR_CTP_BODY_TOO_LARGE']!,
+  ]),
+  415: problemResponse('The body is not application/json (code UNSUPPORTED_MEDIA_TYPE)', [FASTIFY_ERRORS['FST_ERR_CTP_INVALID_MEDIA_TYPE']!]),
 };
 
+const RETRY_AFTER = { 'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' } };
+
+/** A 503: the database does not answer, or the server is shutting down; `faults` are the database's own codes. */
+export const unavailable = (faults: AppError[] = [new DatabaseUnavailableError()]) =>
+  problemResponse(
+    'The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another ' +
+      'instance answers); retry after Retry-After',
+    [...faults, SHUTTING_DOWN],
+    RETRY_AFTER,
+  );
+
 export const SERVER_ERRORS = {
-  500: problemResponse('An unexpected error; logged with the request id, nothing internal is shown (code INTERNAL_ERROR)'),
-  503: problemResponse('The database does not answer; retry later (code DATABASE_UNAVAILABLE)', {
-    'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' },
-  }),
+  500: problemResponse('An unexpected error; logged with the request id, nothing internal is shown (code INTERNAL_ERROR)', [
+    INTERNAL_ERROR,
+  ]),
+  503: unavailable(),
 };
+
+interface DocumentResponse {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, unknown>;
+}
+interface DocumentOperation {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  responses: Record<string, DocumentResponse>;
+}
+interface Document {
+  paths: Record<string, Record<string, DocumentOperation>>;
+  components: { headers?: Record<string, unknown> };
+}
+
+/** The HEAD twin of a GET operation id: getUser → headUser, listUsers → headUsers. */
+const headOperationId = (getId: string) => getId.replace(/^(get|list)/, 'head');
+
+/**
+ * What holds for every operation, added once to the whole document: the X-Request-Id header of every response,
+ * and HEAD operations described as HEAD (Fastify answers HEAD for every GET route: same status and headers,
+ * no body), with their own operation ids.
+ */
+export function finishDocument<T>(document: T): T {
+  const { paths, components } = document as Document;
+  components.headers = {
+    'X-Request-Id': {
+      description: "The request's id: the client's X-Request-Id when it is a safe token (1-128 of A-Z a-z 0-9 . _ : -), else a new UUID",
+      schema: { type: 'string' },
+    },
+  };
+  for (const operations of Object.values(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const get = operations['get'];
+      if (method === 'head' && get?.operationId) {
+        operation.operationId = headOperationId(get.operationId);
+        operation.summary = `${get?.summary ?? operation.summary} (headers only)`;
+        operation.description = `The same as GET, without the body. ${get?.description ?? ''}`.trim();
+        // Copies: the GET operation may share these response objects.
+        operation.responses = Object.fromEntries(
+          Object.entries(operation.responses).map(([status, { content: _body, ...response }]) => [status, response]),
+        );
+      }
+      for (const response of Object.values(operation.responses)) {
+        response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
+      }
+    }
+  }
+  return document;
+}

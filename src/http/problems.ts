@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,42 +9,43 @@ import { toValidationIssues, type PatternMessages } from './validation.js';
 export const PROBLEM_TYPE = 'application/problem+json';
 
 // Fastify's own 4xx errors, answered with our wording: their messages can echo request input.
-const FASTIFY_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    detail: 'The body must be sent as application/json.',
-  },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', detail: 'The body is larger than the limit.' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'The body is empty; send a JSON object.' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'The body is not valid JSON.' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    code: 'BAD_REQUEST',
-    detail: 'The Content-Length header does not match the body.',
-  },
+export const FASTIFY_ERRORS: Record<string, AppError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The body must be sent as application/json.'),
+  FST_ERR_CTP_BODY_TOO_LARGE: new AppError(413, 'BODY_TOO_LARGE', 'The body is larger than the limit.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: new AppError(400, 'INVALID_JSON', 'The body is empty; send a JSON object.'),
+  FST_ERR_CTP_INVALID_JSON_BODY: new AppError(400, 'INVALID_JSON', 'The body is not valid JSON.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: new AppError(400, 'BAD_REQUEST', 'The Content-Length header does not match the body.'),
 };
+/** A URL that cannot be decoded, such as `/users/%FF`: answered before routing (Fastify's frameworkErrors). */
+export const MALFORMED_URL = new AppError(400, 'BAD_REQUEST', 'The URL is malformed.');
+export const INTERNAL_ERROR = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
+export const ROUTE_NOT_FOUND = new AppError(404, 'NOT_FOUND', 'There is nothing at this address.');
 
 /**
  * Errors of the connection itself, before there is a request (a header deadline missed, malformed or
- * oversized headers): answered as problem+json too, then the socket is closed.
+ * oversized headers): answered as problem+json too, with the headers of every answer and a new request id,
+ * then the socket is closed.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) return;
-  const [status, code] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'REQUEST_TIMEOUT']
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'HEADERS_TOO_LARGE']
-        : [400, 'BAD_REQUEST'];
-  const detail =
-    status === 408 ? 'The request was not received in time.' : status === 431 ? 'The request headers are too large.' : 'The request is malformed.';
-  const body = JSON.stringify(new AppError(status, code, detail).toProblem());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
+export const answerClientErrors =
+  (headers: Readonly<Record<string, string>>) =>
+  (error: Error & { code?: string }, socket: Duplex): void => {
+    if (!socket.writable) return;
+    const [status, code] =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT']
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'HEADERS_TOO_LARGE']
+          : [400, 'BAD_REQUEST'];
+    const detail =
+      status === 408 ? 'The request was not received in time.' : status === 431 ? 'The request headers are too large.' : 'The request is malformed.';
+    const body = JSON.stringify(new AppError(status, code, detail).toProblem());
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+    socket.end(
+      `${head}x-request-id: ${randomUUID()}\r\nContent-Type: ${PROBLEM_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 
 /** Sends an AppError as RFC 9457 problem+json: the one place errors become HTTP. */
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
@@ -56,7 +58,7 @@ export function toAppError(error: FastifyError, request: FastifyRequest, pattern
   if (error instanceof AppError) return error;
   if (error.validation) return new ValidationError(toValidationIssues(error.validation as never, error.validationContext, patternMessages));
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
-  if (known) return new AppError(known.status, known.code, known.detail);
+  if (known) return known;
   // JSON.parse failures, __proto__ / constructor.prototype keys and other body parse errors.
   if (error instanceof SyntaxError || /prototype property/.test(error.message)) {
     return new AppError(400, 'INVALID_JSON', 'The body is not valid JSON, or uses a forbidden key such as __proto__.');
@@ -64,7 +66,7 @@ export function toAppError(error: FastifyError, request: FastifyRequest, pattern
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(status, 'BAD_REQUEST', 'The request cannot be processed.');
   request.log.error({ err: loggableBug(error) }, 'unexpected error');
-  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
+  return INTERNAL_ERROR;
 }
 
 /**
@@ -96,7 +98,7 @@ export function installProblemHandlers(app: FastifyInstance, patternMessages: Pa
     } catch (mappingError) {
       // The handler itself must never fail into Fastify's default answer, which shows the message.
       request.log.error({ err: loggableBug(mappingError), cause: loggableBug(error) }, 'error while mapping an error');
-      appError = new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.');
+      appError = INTERNAL_ERROR;
     }
     // Not a bug of the service, but the operator needs to know why the database did not answer (once per outage).
     if (appError instanceof DatabaseUnavailableError) outages?.failed(appError.cause ?? appError, request.log);
@@ -117,6 +119,6 @@ export function installProblemHandlers(app: FastifyInstance, patternMessages: Pa
         new AppError(405, 'METHOD_NOT_ALLOWED', `This method is not allowed here; use ${allow}.`, undefined, { allow }),
       );
     }
-    return sendProblem(reply, new AppError(404, 'NOT_FOUND', 'There is nothing at this address.'));
+    return sendProblem(reply, ROUTE_NOT_FOUND);
   });
 }

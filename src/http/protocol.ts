@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { API_HEADERS, requestIdOf } from './hooks.js';
+import { apiHeadersOf, requestIdOf } from './hooks.js';
 import { PROBLEM_TYPE } from './problems.js';
 
 // Node's http server answers a few requests itself, before any route or hook, with an empty body or by closing
@@ -16,11 +16,11 @@ import { PROBLEM_TYPE } from './problems.js';
 
 
 const CLOSE = { connection: 'close' };
-const SHUTTING_DOWN = new AppError(503, 'SHUTTING_DOWN', 'The service is shutting down; retry on a new connection.', undefined, {
+export const SHUTTING_DOWN = new AppError(503, 'SHUTTING_DOWN', 'The service is shutting down; retry on a new connection.', undefined, {
   'retry-after': '1',
   ...CLOSE,
 });
-const HOST_REQUIRED = new AppError(400, 'HOST_REQUIRED', 'An HTTP/1.1 request must have a Host header.', undefined, CLOSE);
+export const HOST_REQUIRED = new AppError(400, 'HOST_REQUIRED', 'An HTTP/1.1 request must have a Host header.', undefined, CLOSE);
 const EXPECTATION_FAILED = new AppError(417, 'EXPECTATION_FAILED', 'The only expectation supported is Expect: 100-continue.');
 // 501, not 405: RFC 9110 §9.1 asks for 501 when a method is not implemented for any resource.
 const CONNECT_NOT_IMPLEMENTED = new AppError(501, 'METHOD_NOT_IMPLEMENTED', 'This service is not a proxy: CONNECT is not implemented.');
@@ -31,7 +31,7 @@ const CONNECT_NOT_IMPLEMENTED = new AppError(501, 'METHOD_NOT_IMPLEMENTED', 'Thi
  * of each request that installRequestHooks runs in its hook (no hook of its own: one boolean on the fast path).
  */
 export function installProtocolAnswers(app: FastifyInstance, instanceId: string): (request: FastifyRequest) => AppError | undefined {
-  const headers: OutgoingHttpHeaders = instanceId ? { ...API_HEADERS, 'x-instance-id': instanceId } : API_HEADERS;
+  const headers: OutgoingHttpHeaders = apiHeadersOf(instanceId);
 
   // The request is not read any further: its body (if any) is not awaited, the connection is closed.
   app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { MAX_LISTED_ISSUES, type ValidationIssue, type ValidationIssues } from '../errors.js';
+import { TEXT_RULES, type TextRule } from '../users/users.fields.js';
 import { compileInBackground } from './background-compile.js';
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
@@ -29,6 +30,7 @@ export function installValidators(app: FastifyInstance): void {
     };
     for (const ajv of [created.body, created.text]) {
       addFormats.default(ajv, ['email', 'date-time']);
+      addTextRules(ajv);
       for (const shared of Object.values(app.getSchemas())) ajv.addSchema(shared as object);
     }
     return (ajvs = created);
@@ -55,6 +57,22 @@ export function installValidators(app: FastifyInstance): void {
 
 /** Ajv errors of one request part, with the number of problems past the bound that were counted, not looked at. */
 type BoundedErrors = ErrorObject[] & { skipped?: number };
+
+const TEXT_CHECKS: Record<TextRule, (text: string) => boolean> = {
+  // With the u flag a pair of surrogates is one code point: only a lone surrogate is in Cs.
+  'x-well-formed': (text) => !/\p{Cs}/u.test(text),
+  'x-not-blank': (text) => /\S/.test(text),
+};
+
+/**
+ * The text rules no portable pattern can say (users.fields.ts TEXT_RULES) as ajv keywords: `true` turns the
+ * rule on for a string. Their errors carry the keyword, which messageOf words.
+ */
+function addTextRules(ajv: Ajv): void {
+  for (const [keyword, check] of Object.entries(TEXT_CHECKS)) {
+    ajv.addKeyword({ keyword, type: 'string', schemaType: 'boolean', validate: (on: boolean, text: string) => !on || check(text) });
+  }
+}
 
 /** The most ajv errors handed on when no cheaper bound applies (a few per listed problem, for duplicates). */
 const MAX_RAW_ERRORS = 4 * MAX_LISTED_ISSUES;
@@ -205,6 +223,9 @@ function messageOf(error: ErrorObject, patternMessages: PatternMessages): string
       return `must be ${String(error.params['type']).split(',').join(' or ')}`;
     case 'format':
       return `must be a valid ${String(error.params['format'])}`;
+    case 'x-well-formed':
+    case 'x-not-blank':
+      return TEXT_RULES[error.keyword].message;
     case 'pattern':
       return patternMessages[String(error.params['pattern'])] ?? 'has an invalid format';
     case 'enum':

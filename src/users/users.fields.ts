@@ -37,22 +37,37 @@ export interface FieldSpec {
   readonly patternMessage?: string;
 }
 
-// Patterns run with the u flag: [\uD800-\uDFFF] then matches only lone surrogates (text that is not
-// well-formed UTF-16 and would be stored as U+FFFD), never the pairs of characters outside the BMP.
-/** Not blank (one non-whitespace character; JS \s covers NBSP), no control characters, no lone surrogates. */
-export const NAME_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$';
-/** No control characters (NUL cannot be stored by PostgreSQL) and no lone surrogates. */
-export const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$';
+// Patterns are written in the portable subset of regular expressions (no look-around, `\x` escapes, no
+// surrogates), so that every generator's validator, with or without JavaScript's u flag, RE2 included, agrees
+// with the server. What that subset cannot say is checked by two keywords of the server's validator
+// (src/http/validation.ts) and said in words in the description: TEXT_RULES.
+/** No control characters (NUL cannot be stored by PostgreSQL); at least one character. */
+export const NAME_PATTERN = '^[^\\x00-\\x1F\\x7F]+$';
+/** No control characters. */
+export const NO_CONTROL_CHARACTERS = '^[^\\x00-\\x1F\\x7F]*$';
+
+/**
+ * Rules of text that no portable pattern can express, as schema keywords (OpenAPI extensions, so generators
+ * ignore them and the description says them in words). Lone surrogates are text that is not well-formed
+ * UTF-16 and would be stored as U+FFFD; blank is whitespace only, by JavaScript's \s (NBSP included).
+ */
+export const TEXT_RULES = {
+  'x-well-formed': { message: 'must not contain lone surrogates (text that is not well-formed UTF-16)' },
+  'x-not-blank': { message: 'must not be blank' },
+} as const;
+export type TextRule = keyof typeof TEXT_RULES;
 
 const name = (label: string, example: string) =>
   Type.String({
     minLength: 1,
     maxLength: 100,
     pattern: NAME_PATTERN,
-    description: `${label}: 1-100 characters, not blank`,
+    'x-not-blank': true,
+    'x-well-formed': true,
+    description: `${label}: 1-100 characters, not blank (not only whitespace), without control characters or lone surrogates`,
     examples: [example],
   });
-const NAME_MESSAGE = 'must not be blank, nor contain control characters or lone surrogates';
+const NAME_MESSAGE = 'must not contain control characters';
 
 const timestamp = (description: string) =>
   Type.String({ format: 'date-time', description, examples: ['2026-11-26T10:13:25.123Z'] });

@@ -2,7 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseEntityTags, strongEtag } from '../http/etag.js';
 import { sendJsonText } from '../http/json-text.js';
-import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, jsonResponse, problemResponse, ref } from '../http/openapi.js';
+import { AppError, EmailTakenError, IdempotencyKeyReusedError, PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
+import { UNAUTHORIZED, rateLimited as rateLimitedError } from '../http/access.js';
+import { FASTIFY_ERRORS, MALFORMED_URL } from '../http/problems.js';
+import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, badRequest, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
 import {
   DeletedSchema,
@@ -22,14 +25,8 @@ import {
 const etagOf = (user: User) => strongEtag(user.updated_at);
 
 const UserRef = ref<User>('User');
-const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, detail "User not found")');
-const INVALID = problemResponse('A path, query or body value is invalid; errors lists every problem (code VALIDATION_FAILED)');
-const EMAIL_TAKEN = problemResponse('Another user has this email, compared case-insensitively (code EMAIL_TAKEN)');
 const TAGS = ['users'];
 const ETAG = { ETag: { type: 'string', description: 'Strong validator of this representation, for If-Match / If-None-Match' } };
-const PRECONDITION_FAILED = problemResponse(
-  'If-Match names a version that is no longer current; nothing was changed (code PRECONDITION_FAILED)',
-);
 const IF_MATCH = {
   type: 'object',
   properties: {
@@ -45,12 +42,23 @@ function expectedVersions(header: string | string[] | undefined): string[] | und
   const condition = parseEntityTags(header);
   return condition && !condition.any ? condition.versions : undefined;
 }
-const UNAUTHORIZED = problemResponse('No valid API key: send Authorization: Bearer <key> (code UNAUTHORIZED)', {
-  'WWW-Authenticate': { type: 'string', description: 'Bearer realm="users-api"' },
-});
-const RATE_LIMITED = problemResponse('Too many requests from this client when RATE_LIMIT is set (code RATE_LIMITED)', {
-  'Retry-After': { type: 'integer', description: 'Seconds until the limit resets' },
-});
+
+// The error responses, each with the errors the server really sends for it (see problemResponse).
+const NOT_FOUND = problemResponse('No user has this id (code USER_NOT_FOUND, detail "User not found")', [new UserNotFoundError()]);
+const EMAIL_TAKEN = problemResponse('Another user has this email, compared case-insensitively (code EMAIL_TAKEN)', [
+  new EmailTakenError(),
+]);
+const PRECONDITION_FAILED = problemResponse(
+  'If-Match names a version that is no longer current; nothing was changed (code PRECONDITION_FAILED)',
+  [new PreconditionFailedError()],
+);
+/** A 422 whose example is a real problem of that request part. */
+const invalid = (location: string[], message: string, ...others: AppError[]) =>
+  problemResponse(
+    `A value is invalid; errors lists every problem (code VALIDATION_FAILED${others.map((error) => `; code ${error.code}: ${error.detail}`).join('')})`,
+    [new ValidationError([{ location, message }]), ...others],
+  );
+const INVALID_ID = invalid(['path', 'user_id'], 'must be >= 1');
 
 /** The Link header of a list page (RFC 8288), relative to this server, with the query's own filters. */
 function linkHeader(model: UserModel, query: UserListQuery, page: UserListResult): string {
@@ -83,8 +91,8 @@ export interface UsersRoutesOptions {
   users: UsersService;
   /** API_KEY is set: document the bearer scheme and 401. */
   secured?: boolean;
-  /** RATE_LIMIT is set: document 429. */
-  rateLimited?: boolean;
+  /** RATE_LIMIT is set (requests a minute): document 429. */
+  rateLimited?: number;
   /** The model whose schemas the routes validate with (registered as components by the app). */
   model?: UserModel;
 }
@@ -95,20 +103,31 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
 ) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // With API_KEY set, every operation documents the bearer scheme and its 401; with RATE_LIMIT, the 429.
+  const unauthorized = problemResponse('No valid API key: send Authorization: Bearer <key> (code UNAUTHORIZED)', [UNAUTHORIZED], {
+    'WWW-Authenticate': { type: 'string', description: 'Bearer realm="users-api"' },
+  });
+  const tooMany =
+    rateLimited &&
+    problemResponse('Too many requests from this client in a minute (code RATE_LIMITED)', [rateLimitedError(rateLimited)], {
+      'Retry-After': { type: 'integer', description: 'Seconds until the limit resets' },
+    });
   fastify.addHook('onRoute', (route) => {
     const schema = route.schema as { security?: unknown; response?: Record<string, unknown> } | undefined;
     if (!schema?.response) return;
-    if (rateLimited) schema.response['429'] = RATE_LIMITED;
+    if (tooMany) schema.response['429'] = tooMany;
     if (secured) {
       schema.security = [{ bearerAuth: [] }];
-      schema.response['401'] = UNAUTHORIZED;
+      schema.response['401'] = unauthorized;
     }
   });
+  const example = model.example as User;
+  const etag = { ETag: { ...ETAG.ETag, examples: [etagOf(example)] } };
 
   app.post(
     '/users/',
     {
       schema: {
+        operationId: 'createUser',
         summary: 'Create a user',
         description:
           'With an Idempotency-Key header, a retry with the same key and body returns the original response ' +
@@ -128,17 +147,14 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
         },
         body: ref<UserCreate>('UserCreate'),
         response: {
-          201: jsonResponse(UserRef, 'The created user', {
-            Location: { type: 'string', description: 'The URL of the new user, /users/{id}' },
-            ...ETAG,
+          201: jsonResponse(UserRef, 'The created user', example, {
+            Location: { type: 'string', description: 'The URL of the new user, /users/{id}', examples: [`/users/${example.id}`] },
+            ...etag,
             'Idempotent-Replayed': { type: 'string', description: '"true" when this is the stored response of a retry' },
           }),
           ...BODY_ERRORS,
           409: EMAIL_TAKEN,
-          422: problemResponse(
-            'A body value is invalid (code VALIDATION_FAILED), or the Idempotency-Key was used with another body ' +
-              '(code IDEMPOTENCY_KEY_REUSED)',
-          ),
+          422: invalid(['body', 'email'], 'must be a valid email', new IdempotencyKeyReusedError()),
           ...SERVER_ERRORS,
         },
       },
@@ -155,6 +171,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     '/users/',
     {
       schema: {
+        operationId: 'listUsers',
         summary: 'List users',
         description:
           'A page of users as a bare JSON array, in a stable order. X-Total-Count counts the rows matching the ' +
@@ -162,12 +179,16 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
         tags: TAGS,
         querystring: model.schemas.UserListQuery,
         response: {
-          ...URL_ERRORS,
-          200: jsonResponse(UserListSchema, 'A page of users', {
-            'X-Total-Count': { type: 'integer', description: 'Rows matching the filters (absent with count=false)' },
-            Link: { type: 'string', description: 'RFC 8288 links: first, prev, next, last, as they apply' },
+          200: jsonResponse(UserListSchema, 'A page of users', [example], {
+            'X-Total-Count': { type: 'integer', description: 'Rows matching the filters (absent with count=false)', examples: [1] },
+            Link: {
+              type: 'string',
+              description: 'RFC 8288 links: first, prev, next, last, as they apply',
+              examples: ['</users/?limit=100>; rel="first", </users/?limit=100&offset=0>; rel="last"'],
+            },
           }),
-          422: INVALID,
+          400: badRequest(),
+          422: invalid(['query', 'limit'], 'must be <= 100'),
           ...SERVER_ERRORS,
         },
       },
@@ -186,7 +207,11 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     '/users/:user_id',
     {
       schema: {
+        operationId: 'getUser',
         summary: 'Get a user',
+        description:
+          'The user with this id, and its ETag. With If-None-Match naming the current ETag (or *), 304 without a body: ' +
+          'the copy the client has is current.',
         tags: TAGS,
         params: UserIdParamsSchema,
         headers: {
@@ -196,11 +221,11 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
           },
         },
         response: {
-          200: jsonResponse(UserRef, 'The user', ETAG),
+          200: jsonResponse(UserRef, 'The user', example, etag),
           ...URL_ERRORS,
-          304: { type: 'null', description: 'Not modified since the ETag in If-None-Match', headers: ETAG },
+          304: { type: 'null', description: 'Not modified since the ETag in If-None-Match: no body', headers: etag },
           404: NOT_FOUND,
-          422: INVALID,
+          422: INVALID_ID,
           ...SERVER_ERRORS,
         },
       },
@@ -219,6 +244,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     '/users/:user_id',
     {
       schema: {
+        operationId: 'updateUser',
         summary: 'Update a user partially',
         description:
           'Only the fields present in the body change; null is accepted only for age. With If-Match, the change ' +
@@ -228,12 +254,17 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
         headers: IF_MATCH,
         body: ref<UserUpdate>('UserUpdate'),
         response: {
-          200: jsonResponse(UserRef, 'The updated user', ETAG),
+          200: jsonResponse(UserRef, 'The updated user', example, etag),
           ...BODY_ERRORS,
+          400: badRequest(
+            FASTIFY_ERRORS['FST_ERR_CTP_INVALID_JSON_BODY']!,
+            FASTIFY_ERRORS['FST_ERR_CTP_INVALID_CONTENT_LENGTH']!,
+            MALFORMED_URL,
+          ),
           404: NOT_FOUND,
           409: EMAIL_TAKEN,
           412: PRECONDITION_FAILED,
-          422: INVALID,
+          422: invalid(['body', 'age'], 'must be <= 150'),
           ...SERVER_ERRORS,
         },
       },
@@ -249,17 +280,18 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     '/users/:user_id',
     {
       schema: {
+        operationId: 'deleteUser',
         summary: 'Delete a user',
         description: 'With If-Match, the user is deleted only if it is still at that ETag (412 otherwise).',
         tags: TAGS,
         params: UserIdParamsSchema,
         headers: IF_MATCH,
         response: {
-          200: jsonResponse(DeletedSchema, 'The user was deleted'),
+          200: jsonResponse(DeletedSchema, 'The user was deleted', { ok: true }),
           ...URL_ERRORS,
           404: NOT_FOUND,
           412: PRECONDITION_FAILED,
-          422: INVALID,
+          422: INVALID_ID,
           ...SERVER_ERRORS,
         },
       },

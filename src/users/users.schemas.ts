@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { NO_CONTROL_CHARACTERS, userFields, type FieldSpec, type UserFields } from './users.fields.js';
+import { NO_CONTROL_CHARACTERS, TEXT_RULES, userFields, type FieldSpec, type UserFields } from './users.fields.js';
 
 // Everything here is computed from the declaration in users.fields.ts: the seed's model family (UserBase,
 // UserCreate, UserUpdate, User), the list query, and the field groups the service and repositories use.
@@ -69,6 +69,8 @@ export interface UserModel {
   filterParams: string[];
   /** The fields `q` searches. */
   searched: FieldDefinition[];
+  /** A user as the API returns it, from the fields' examples: the OpenAPI document's example. */
+  example: Record<string, unknown>;
   /** What a 422 says for each pattern of the schemas, by pattern. */
   patternMessages: Record<string, string>;
   schemas: {
@@ -105,7 +107,9 @@ function filterParamSchema(filter: FilterDefinition, bound?: 'min' | 'max'): TSc
   // Any text the field could hold, and more: a value that is not valid for the field matches nothing.
   const { maxLength = 1000, pattern = NO_CONTROL_CHARACTERS } = field.spec.schema as { maxLength?: number; pattern?: string };
   const description = `Exact ${field.spec.label}${filter.kind === 'caseless' ? ', case-insensitive' : ''}`;
-  return Type.String({ minLength: 1, maxLength, pattern, description });
+  // The field's text rules too: a blank name is a client error, as in a body.
+  const rules = Object.fromEntries(Object.keys(TEXT_RULES).flatMap((rule) => (rule in field.spec.schema ? [[rule, true]] : [])));
+  return Type.String({ minLength: 1, maxLength, pattern, 'x-well-formed': true, ...rules, description });
 }
 
 /** Derives the model (field groups, filters, schemas) from a declaration of fields. */
@@ -154,6 +158,7 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
         minLength: 1,
         maxLength: 100,
         pattern: NO_CONTROL_CHARACTERS,
+        'x-well-formed': true,
         description: `Case-insensitive substring of ${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`,
       }),
     );
@@ -172,8 +177,9 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
     filters,
     filterParams: Object.keys(filterProperties),
     searched,
+    example: Object.fromEntries(fields.map((field) => [field.name, exampleOf(field)])),
     patternMessages: {
-      [NO_CONTROL_CHARACTERS]: 'must not contain control characters or lone surrogates',
+      [NO_CONTROL_CHARACTERS]: 'must not contain control characters',
       ...Object.fromEntries(
         fields.flatMap(({ spec }) => {
           const { pattern } = spec.schema as { pattern?: string };

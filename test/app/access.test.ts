@@ -46,7 +46,7 @@ describe('access control, rate limit and CORS (opt-in)', () => {
     assert.equal((await t.request({ url: '/healthcheck' })).statusCode, 200);
     assert.equal((await t.request({ url: '/docs/' })).statusCode, 200);
     const document = (await t.request({ url: '/openapi.json' })).json();
-    assert.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: 'API_KEY' });
+    assert.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEY' });
     assert.deepEqual(document.paths['/users/'].post.security, [{ bearerAuth: [] }]);
     assert.ok(document.paths['/users/{user_id}'].get.responses['401']);
     assert.equal(document.paths['/healthcheck'].get.security, undefined);

@@ -82,6 +82,9 @@ const codePoints = (text: string) => [...text].length;
 const normalizeZero = (value: unknown) => (Object.is(value, -0) ? 0 : value);
 /** A field's schema, compiled as the server's validator runs it (Ajv: the u flag). */
 const patternOf = (rules: FieldRules) => (rules.pattern === undefined ? undefined : new RegExp(rules.pattern, 'u'));
+/** Whether a text breaks a rule of its schema that no pattern says: blank (JS \\s) or a lone surrogate. */
+const breaksTextRules = (rules: FieldRules, text: string) =>
+  (rules['x-not-blank'] === true && !/\S/.test(text)) || (rules['x-well-formed'] === true && /\p{Cs}/u.test(text));
 
 /** The integer fields a client sets, with their bounds: the number generators aim at them. */
 const INTEGER_BOUNDS: [number, number][] = CLIENT_FIELDS.filter((field) => field.kind === 'integer').map((field) => {
@@ -811,6 +814,7 @@ function valueViolation(field: FieldDefinition, value: unknown): string | null {
   if (typeof value !== 'string') return `${field.name} not a string`;
   if (!fitsLength(rules)(value)) return `${field.name} length`;
   if (patternOf(rules)?.test(value) === false) return `${field.name} does not match its pattern`;
+  if (breaksTextRules(rules, value)) return `${field.name} is blank or not well-formed`;
   // Emails are ASCII (the contract), with an @.
   if (rules.format === 'email' && (/[^\x21-\x7e]/.test(value) || !value.includes('@'))) return field.name;
   return null;
@@ -1004,7 +1008,7 @@ function judgeValue(param: ListParam, raw: string): Verdict {
     // No stored value holds a control character: refusing one in a filter (422) or matching nothing (200) are both fine.
     if (CONTROL.test(raw)) return { ok: true, strict: false, value: raw };
     // A value the field's own pattern refuses (a blank name) is a client error.
-    if (patternOf(rules)?.test(raw) === false) return { ok: false };
+    if (patternOf(rules)?.test(raw) === false || breaksTextRules(rules, raw)) return { ok: false };
     return { ok: true, strict: true, value: raw };
   }
   if (param === 'sort') return SORT_PARAMS.includes(raw) ? { ok: true, strict: true, value: raw } : { ok: false };

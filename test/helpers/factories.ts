@@ -14,6 +14,9 @@ export interface FieldRules {
   type?: string | string[];
   format?: string;
   pattern?: string;
+  /** Text rules no portable pattern says (src/users/users.fields.ts TEXT_RULES). */
+  'x-not-blank'?: boolean;
+  'x-well-formed'?: boolean;
   minLength?: number;
   maxLength?: number;
   minimum?: number;
