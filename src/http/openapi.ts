@@ -1,5 +1,6 @@
 import { Type, type TSchema } from 'typebox';
-import { AppError, DatabaseUnavailableError, type Problem } from '../errors.js';
+import type { AppError} from '../errors.js';
+import { DatabaseUnavailableError, type Problem } from '../errors.js';
 import { FASTIFY_ERRORS, INTERNAL_ERROR, MALFORMED_URL, PROBLEM_TYPE } from './problems.js';
 import { HOST_REQUIRED, SHUTTING_DOWN } from './protocol.js';
 
@@ -124,14 +125,19 @@ export function finishDocument<T>(document: T): T {
     for (const [method, operation] of Object.entries(operations)) {
       const get = operations['get'];
       if (method === 'head' && get?.operationId) {
-        operation.operationId = headOperationId(get.operationId);
-        operation.summary = `${get?.summary ?? operation.summary} (headers only)`;
-        operation.description = `The same as GET, without the body. ${get?.description ?? ''}`.trim();
-        // Copies: the GET operation may share these response objects.
-        operation.responses = Object.fromEntries(
-          Object.entries(operation.responses).map(([status, { content: _body, ...response }]) => [status, response]),
-        );
+        // A copy: a route declared for GET and HEAD shares one operation object between them.
+        operations['head'] = {
+          ...operation,
+          operationId: headOperationId(get.operationId),
+          summary: `${get.summary ?? ''} (headers only)`,
+          description: `The same as GET, without the body. ${get.description ?? ''}`.trim(),
+          responses: Object.fromEntries(
+            Object.entries(operation.responses).map(([status, { content: _body, ...response }]) => [status, response]),
+          ),
+        };
       }
+    }
+    for (const operation of Object.values(operations)) {
       for (const response of Object.values(operation.responses)) {
         response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
       }

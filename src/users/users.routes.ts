@@ -2,7 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseEntityTags, strongEtag } from '../http/etag.js';
 import { sendJsonText } from '../http/json-text.js';
-import { AppError, EmailTakenError, IdempotencyKeyReusedError, PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
+import type { AppError} from '../errors.js';
+import { EmailTakenError, IdempotencyKeyReusedError, PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
 import { UNAUTHORIZED, rateLimited as rateLimitedError } from '../http/access.js';
 import { FASTIFY_ERRORS, MALFORMED_URL } from '../http/problems.js';
 import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, badRequest, jsonResponse, problemResponse, ref } from '../http/openapi.js';
@@ -203,42 +204,43 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     },
   );
 
-  app.get(
-    '/users/:user_id',
-    {
-      schema: {
-        operationId: 'getUser',
-        summary: 'Get a user',
-        description:
-          'The user with this id, and its ETag. With If-None-Match naming the current ETag (or *), 304 without a body: ' +
-          'the copy the client has is current.',
-        tags: TAGS,
-        params: UserIdParamsSchema,
-        headers: {
-          type: 'object',
-          properties: {
-            'if-none-match': { type: 'string', description: 'An ETag from an earlier GET: 304 if the user is unchanged' },
-          },
-        },
-        response: {
-          200: jsonResponse(UserRef, 'The user', example, etag),
-          ...URL_ERRORS,
-          304: { type: 'null', description: 'Not modified since the ETag in If-None-Match: no body', headers: etag },
-          404: NOT_FOUND,
-          422: INVALID_ID,
-          ...SERVER_ERRORS,
+  // HEAD declared with GET rather than left to Fastify's automatic HEAD route, which sends Content-Length: 0
+  // with a 304; a 304 has no Content-Length, or the 200's.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/users/:user_id',
+    exposeHeadRoute: false,
+    schema: {
+      operationId: 'getUser',
+      summary: 'Get a user',
+      description:
+        'The user with this id, and its ETag. With If-None-Match naming the current ETag (or *), 304 without a body: ' +
+        'the copy the client has is current.',
+      tags: TAGS,
+      params: UserIdParamsSchema,
+      headers: {
+        type: 'object',
+        properties: {
+          'if-none-match': { type: 'string', description: 'An ETag from an earlier GET: 304 if the user is unchanged' },
         },
       },
+      response: {
+        200: jsonResponse(UserRef, 'The user', example, etag),
+        ...URL_ERRORS,
+        304: { type: 'null', description: 'Not modified since the ETag in If-None-Match: no body', headers: etag },
+        404: NOT_FOUND,
+        422: INVALID_ID,
+        ...SERVER_ERRORS,
+      },
     },
-    async (request, reply) => {
+    handler: async (request, reply) => {
       const user = await users.getUser(request.params.user_id);
-      const etag = etagOf(user);
-      reply.header('etag', etag);
+      reply.header('etag', etagOf(user));
       const condition = parseEntityTags(request.headers['if-none-match']);
-      if (condition && (condition.any || condition.tags.includes(user.updated_at))) return reply.code(304).send(null);
+      if (condition && (condition.any || condition.tags.includes(user.updated_at))) return reply.code(304).send(undefined as never);
       return user;
     },
-  );
+  });
 
   app.patch(
     '/users/:user_id',
