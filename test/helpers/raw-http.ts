@@ -5,8 +5,11 @@ export interface RawResponse {
   body: string;
 }
 
-/** The complete HTTP/1.1 responses (Content-Length framed, or without a body) at the start of `text`. */
-export function parseResponses(text: string): RawResponse[] {
+/**
+ * The complete HTTP/1.1 responses (Content-Length framed, or without a body) at the start of `text`. Answers to
+ * HEAD (`head`) have no body whatever their Content-Length says.
+ */
+export function parseResponses(text: string, head = false): RawResponse[] {
   const responses: RawResponse[] = [];
   let rest = text;
   for (;;) {
@@ -18,7 +21,7 @@ export function parseResponses(text: string): RawResponse[] {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    const length = Number(headers['content-length'] ?? 0);
+    const length = head ? 0 : Number(headers['content-length'] ?? 0);
     if (rest.length < end + 4 + length) return responses;
     responses.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) });
     rest = rest.slice(end + 4 + length);
