@@ -12,7 +12,7 @@ export function parseLinks(header: string | null | undefined): Record<string, st
   return links;
 }
 
-/** X-Total-Count as a number; undefined when the server did not send it (`count=false`, `q` without `count=true`). */
+/** X-Total-Count as a number; undefined when the server did not send it (`count=false`). */
 export function totalCount(response: Response): number | undefined {
   const value = response.headers.get('x-total-count');
   return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
