@@ -248,4 +248,23 @@ describe('every documented operation and status, provoked on a real app', () => 
     // 11 operations, 77 answers today: a walk that silently skipped would be far below.
     assert.ok(walked.length >= 70, `walked ${walked.length} answers`);
   });
+
+  it('sends nosniff and X-Request-Id also on answers given before routing and on bare connection errors', async () => {
+    const answers: [string, Answer][] = [
+      ['GET /users/%FF', await send('GET', '/users/%FF')],
+      ['GET /users/%', await send('GET', '/users/%')],
+      ['GET /users/ + 300-character id', await send('GET', `/users/${'1'.repeat(300)}`)],
+      ['GET /nowhere', await send('GET', '/nowhere')],
+      ['PUT /users/', await send('PUT', '/users/')],
+      ['headers over the limit', (await exchange(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))[0]!],
+      ['a malformed request line', (await exchange(port, 'GET / HTTP/9.9 nonsense\r\n\r\n'))[0]!],
+    ];
+    for (const [label, answer] of answers) {
+      const headers = answer.headers as Record<string, string | undefined>;
+      assert.ok(answer, label);
+      assert.equal(headers['x-content-type-options'], 'nosniff', label);
+      assert.match(headers['x-request-id'] ?? '', /^[A-Za-z0-9._:-]+$/, label);
+      assert.match(headers['content-type'] ?? '', /^application\/problem\+json/, label);
+    }
+  });
 });
