@@ -125,6 +125,11 @@ describe('the interactive docs at /docs in a real browser', { skip, timeout: TES
       assert.equal((await block.locator('.opblock-summary-method').innerText()).trim(), method.toUpperCase());
     }
     assert.match(await page.locator('.info .title').innerText(), /users-api/);
+    // One URL of the document: the top bar offers only /openapi.json, and that is what the page loaded.
+    const offered = await page.locator('.topbar select option').allInnerTexts();
+    assert.deepEqual(offered, ['users-api']);
+    const documents = recorder.requests.map((url) => new URL(url).pathname).filter((path) => /openapi\.json$|\/docs\/(json|yaml)$/.test(path));
+    assert.deepEqual([...new Set(documents)], ['/openapi.json']);
   });
 
   it('lists the created user when GET /users/ is run with "Try it out" and "Execute"', { timeout: TEST_TIMEOUT }, async () => {
