@@ -7,7 +7,7 @@ export const ValidationIssueSchema = Type.Object(
       description: 'Where the problem is: the request part (body, query, path) followed by the field path',
       examples: [['body', 'email']],
     }),
-    message: Type.String({ examples: ['must match format "email"'] }),
+    message: Type.String({ examples: ['must be a valid email'] }),
   },
   { additionalProperties: false },
 );

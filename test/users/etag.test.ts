@@ -42,8 +42,23 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(cached.statusCode, 304);
       assert.equal(cached.body, '');
       assert.equal(cached.headers['etag'], etag);
+      // RFC 9110 §15.4.5: no body, so no Content-Type, and no Content-Length (that of a body would be the 200's).
+      assert.equal(cached.headers['content-type'], undefined);
+      assert.equal(cached.headers['content-length'], undefined);
+      const head = await t.request({ method: 'HEAD', url: `/users/${user.id}`, headers: { 'if-none-match': etag } });
+      assert.deepEqual([head.statusCode, head.headers['content-type'], head.headers['content-length']], [304, undefined, undefined]);
       assert.equal((await get(user.id, { 'if-none-match': `"other", W/${etag}` })).statusCode, 304, 'weak comparison');
       assert.equal((await get(user.id, { 'if-none-match': '"stale"' })).statusCode, 200);
+    });
+
+    it('answers HEAD as GET without the body: the same status, ETag, type and Content-Length', async () => {
+      const { user } = await create();
+      const got = await get(user.id);
+      const head = await t.request({ method: 'HEAD', url: `/users/${user.id}` });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.body, '');
+      for (const name of ['etag', 'content-type', 'content-length']) assert.equal(head.headers[name], got.headers[name], name);
+      assert.equal(Number(head.headers['content-length']), Buffer.byteLength(got.body));
     });
 
     it('applies a PATCH with the current ETag in If-Match', async () => {

@@ -253,7 +253,7 @@ export interface components {
                  *     ]
                  */
                 location: (string | number)[];
-                /** @example must match format "email" */
+                /** @example must be a valid email */
                 message: string;
             }[];
             /**
