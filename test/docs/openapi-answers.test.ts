@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { DatabaseUnavailableError } from '../../src/errors.js';
 import { buildTestApp, type TestApp } from '../helpers/build-app.js';
+import { TEST_DIALECTS } from '../helpers/database.js';
 import { parseResponses, type RawResponse } from '../helpers/raw-http.js';
 
 // Every operation and status code of the document, provoked on a real app: the answer must have the documented
@@ -45,7 +46,7 @@ async function exchange(port: number, text: string, opened?: (socket: Socket) =>
   });
 }
 
-describe('every documented operation and status, provoked on a real app', () => {
+for (const dialect of TEST_DIALECTS) describe(`every documented operation and status, provoked on a real app (${dialect})`, () => {
   let t: TestApp;
   let document: OpenApiDocument;
   let port: number;
@@ -95,7 +96,7 @@ describe('every documented operation and status, provoked on a real app', () => 
   };
   /** The answer to a request sent while the server shuts down: pipelined behind one that is in flight at close. */
   async function whileShuttingDown(method: string, url: string): Promise<RawResponse> {
-    const closing = await buildTestApp();
+    const closing = await buildTestApp(dialect);
     // When the first request reaches the repository the server starts closing, and the second request is sent on
     // the same connection; the first completes after it.
     let shutdown: Promise<unknown> | undefined;
@@ -120,7 +121,7 @@ describe('every documented operation and status, provoked on a real app', () => 
       head,
     );
     await shutdown;
-    await closing.database.close();
+    await closing.close(); // the app is closed already: this closes and drops its database
     assert.equal(answers.length, 2, 'the request in flight and the one behind it are both answered');
     return answers[1]!;
   }
@@ -190,7 +191,7 @@ describe('every documented operation and status, provoked on a real app', () => 
   };
 
   before(async () => {
-    t = await buildTestApp('sqlite', { API_KEY: KEY, RATE_LIMIT: String(RATE_LIMIT) });
+    t = await buildTestApp(dialect, { API_KEY: KEY, RATE_LIMIT: String(RATE_LIMIT) });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.server.address() as AddressInfo).port;
     document = (await send('GET', '/openapi.json')).json<OpenApiDocument>();
