@@ -142,6 +142,28 @@ export function* seedRows(count: number, start = 0): Generator<SeedRow> {
   }
 }
 
+/**
+ * The 3-character substring (folded to lower case) that the most users hold in a searched field, over the first
+ * `sample` seeded users: the costliest common `q` to count. The seed's names and email domains repeat, so a sample
+ * ranks them as the whole table does (ties: the first in code-point order). With this seed: `exa` (example.*).
+ */
+export function mostCommonTrigram(sample: number): { trigram: string; share: number } {
+  const columns = userModel.searched.map((field) => SEED_COLUMNS.indexOf(field.name)).filter((index) => index >= 0);
+  const users = new Map<string, number>();
+  let rows = 0;
+  for (const row of seedRows(sample)) {
+    rows += 1;
+    const held = new Set<string>();
+    for (const column of columns) {
+      const text = [...String(row[column] ?? '').toLowerCase()];
+      for (let i = 0; i + 3 <= text.length; i++) held.add(text.slice(i, i + 3).join(''));
+    }
+    for (const trigram of held) users.set(trigram, (users.get(trigram) ?? 0) + 1);
+  }
+  const [trigram, n] = [...users].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0] ?? ['', 0];
+  return { trigram, share: rows > 0 ? n / rows : 0 };
+}
+
 export interface SeedResult {
   /** The id range the seeded rows occupy (ids are assigned by the database). */
   minId: number;

@@ -101,3 +101,28 @@ export async function shapeChecks(server: Running, sample: Record<string, unknow
   }
   return rows;
 }
+
+/** The bar of a q list with its total at scale: counting every match of a common substring is the costly part. */
+export const COMMON_Q_BAR_MS = 50;
+
+/**
+ * The most common 3-character q with its total (X-Total-Count, the default), against ≤ 50 ms of server time, and
+ * with count=false for reference (the page alone). Rows as the list shapes print them.
+ */
+export async function commonSearchChecks(server: Running, q: string, samples: number, progress: (text: string) => void): Promise<string[][]> {
+  const rows: string[][] = [];
+  const shapes = [
+    { label: `q=${q} (count: the default)`, path: `/users/?limit=100&q=${encodeURIComponent(q)}`, checked: true },
+    { label: `q=${q}&count=false (reference: the page alone)`, path: `/users/?limit=100&q=${encodeURIComponent(q)}&count=false`, checked: false },
+  ];
+  for (const shape of shapes) {
+    const probe = await timeSequential(server.url, shape.path, server.logFile, 1, 1);
+    // Slow shapes get fewer samples, so the run stays bounded.
+    const t = await timeSequential(server.url, shape.path, server.logFile, probe.serverMs > 200 ? Math.min(10, samples) : samples);
+    const rowsInPage = t.status === 200 ? (JSON.parse(t.body) as unknown[]).length : 0;
+    const verdict = shape.checked ? (t.status === 200 && t.serverMs <= COMMON_Q_BAR_MS ? 'PASS' : 'FAIL') : 'ref';
+    rows.push([shape.label, String(t.status), `${rowsInPage}`, t.headers.get('x-total-count') ?? '—', ms(t.serverMs), ms(t.serverP90Ms), ms(t.clientMs), verdict]);
+    progress(`${shape.label}: server ${ms(t.serverMs)} ms (client ${ms(t.clientMs)} ms)`);
+  }
+  return rows;
+}

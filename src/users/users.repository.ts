@@ -125,6 +125,8 @@ export type CountStrategy =
   | { kind: 'all' }
   /** A trigger-kept table of row counts per value of the column (`users_<column>_count`). */
   | { kind: 'histogram'; table: string; column: string; min: number; max: number }
+  /** q alone, of 3 or more characters: the trigram index can count its matches without reading the rows. */
+  | { kind: 'search'; text: string }
   | { kind: 'rows' };
 
 export function countStrategy(active: ActiveFilter[]): CountStrategy {
@@ -133,6 +135,7 @@ export function countStrategy(active: ActiveFilter[]): CountStrategy {
   if (active.length === 1 && only!.kind === 'range' && only!.counted) {
     return { kind: 'histogram', table: `users_${only!.column}_count`, column: only!.column, min: only!.min, max: only!.max };
   }
+  if (active.length === 1 && only!.kind === 'search' && [...only!.text].length >= 3) return { kind: 'search', text: only!.text };
   return { kind: 'rows' };
 }
 

@@ -228,12 +228,13 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
             }),
           ),
           ...filterProperties,
-          // No schema default: the default depends on q (see the description).
+          // No schema default: the validator would fill it in, and every Link URL would then carry count=true.
           count: Type.Optional(
             Type.Boolean({
               description:
-                'Whether to send X-Total-Count (and the last link). Default true, except with q, where counting ' +
-                'every substring match costs as much as the matches and the default is false.',
+                'Whether to send X-Total-Count (the rows matching the filters) and the last link. Default true on ' +
+                'every list, q included. Send count=false to skip the count when the total is not needed: on ' +
+                'PostgreSQL the total of a q that many users match costs about as much as reading those users.',
             }),
           ),
         },

@@ -89,7 +89,7 @@ export class UsersService {
       limit: query.limit,
       offset: query.offset,
       after,
-      count: query.count ?? query.q === undefined,
+      count: query.count ?? true,
     });
     return { ...page, nextCursor: page.lastKey ? encodeCursor(query.sort, page.lastKey) : null };
   }

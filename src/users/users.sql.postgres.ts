@@ -323,6 +323,7 @@ export class PostgresUsersRepository implements UsersRepository {
       const [min, max] = [parameters.add(counting.min), parameters.add(counting.max)];
       return `SELECT coalesce(sum(n), 0)::bigint FROM ${counting.table} WHERE ${counting.column} BETWEEN ${min} AND ${max}`;
     }
+    // q alone ('search') too: pg_trgm rechecks every candidate row (no count from the index alone).
     return `SELECT count(*) FROM users ${whereOf(filterConditions(active, FILTERS, parameters, undefined))}`;
   }
 

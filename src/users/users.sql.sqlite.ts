@@ -36,6 +36,10 @@ const NEXT_UPDATED_AT = `CASE WHEN ${NOW_TEXT} > updated_at THEN ${NOW_TEXT}
 // With If-Match: only while the row's updated_at is one of the expected values (a JSON array).
 const IF_MATCH = 'AND updated_at IN (SELECT value FROM json_each(:expected))';
 const COUNT_ALL = 'SELECT n FROM users_count WHERE id = 1';
+// q alone (see countSearch): the rows holding one trigram, or the matches of a phrase, from the index alone.
+const COUNT_TRIGRAM = 'SELECT coalesce((SELECT doc FROM users_fts_terms WHERE term = ?), 0) AS n';
+const COUNT_SEARCH = 'SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH ?';
+const ONE_ASCII_TRIGRAM = /^[\x20-\x7e]{3}$/;
 
 /**
  * Sort keys stored as generated columns: SQLite seeks a keyset position (key, id) > (?, ?) only on columns; on
@@ -247,6 +251,7 @@ export class SqliteUsersRepository implements UsersRepository {
     if (criteria.count) {
       if (counting.kind === 'all') total = this.countAll();
       else if (counting.kind === 'histogram') total = matches;
+      else if (counting.kind === 'search') total = this.countSearch(counting.text);
       else {
         // The total is of every row matching the filters, wherever the page starts.
         const count = this.current.cache.get(`SELECT count(*) AS n FROM ${query.source} ${query.where}`);
@@ -258,6 +263,16 @@ export class SqliteUsersRepository implements UsersRepository {
 
   private countAll(): number {
     return (this.current.cache.get(COUNT_ALL).get() as { n: number }).n;
+  }
+
+  /**
+   * The matches of q alone, from the trigram index without reading users (a join costs a row lookup per match).
+   * A 3-character q of printable ASCII is one trigram, folded as FTS5 folds ASCII (A-Z to a-z): the index keeps
+   * how many rows hold it (migrations/sqlite/0005). Any other q counts the index's matches.
+   */
+  private countSearch(text: string): number {
+    if (ONE_ASCII_TRIGRAM.test(text)) return (this.current.cache.get(COUNT_TRIGRAM).get(text.toLowerCase()) as { n: number }).n;
+    return (this.current.cache.get(COUNT_SEARCH).get(ftsPhrase(text)) as { n: number }).n;
   }
 
   private countHistogram({ table, column, min, max }: Extract<CountStrategy, { kind: 'histogram' }>): number {

@@ -128,7 +128,7 @@ describe('PostgreSQL: several instances on one database', { skip }, () => {
     assert.equal(problem.code, 'VALIDATION_FAILED');
     assert.deepEqual(problem.errors.map((error) => error.location), [['body', 'first_name']]);
     for (const query of ['first_name=a%00b', 'last_name=%00', 'email=x%40y.z%00', 'q=a%00b', 'q=%00%00%00%00']) {
-      const response = await fetch(`${b.url}/users/?${query}&count=true`);
+      const response = await fetch(`${b.url}/users/?${query}`);
       assert.equal(response.status, 422, query);
     }
   });

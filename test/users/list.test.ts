@@ -133,20 +133,40 @@ for (const dialect of TEST_DIALECTS) {
       await check(`?min_age=${AGE_MIN}`, [annLee, annRay, bo]);
       await check(`?max_age=${AGE_MAX}`, [annLee, annRay, bo]);
       await check('?first_name=Ann&last_name=Lee', [annLee]);
+      await check('?q=ANN', [annLee, annRay, annLower]);
       await check('?q=ANN&count=true', [annLee, annRay, annLower]);
-      await check('?q=example.org&count=true', [annLower]);
-      await check('?q=%25_&count=true', [bo]);
-      await check('?q=_&count=true', [bo]);
-      await check('?q=nobody&count=true', []);
-      await check('?q=ann&min_age=30&count=true', [annRay]);
-      await check('?q=ann&sort=-email&count=true', [annLower, annRay, annLee]);
+      await check('?q=example.org', [annLower]);
+      await check('?q=%25_', [bo]);
+      await check('?q=_', [bo]);
+      await check('?q=nobody', []);
+      await check('?q=ann&min_age=30', [annRay]);
+      await check('?q=ann&sort=-email', [annLower, annRay, annLee]);
     });
 
-    it('omits X-Total-Count for q unless count=true is asked', async () => {
-      await seed([{ first_name: 'Quinn' }]);
-      const response = await list('?q=quin');
+    it('sends X-Total-Count and a Link with rel="last" for q by default, as for every list', async () => {
+      const users = await seed(Array.from({ length: 3 }, () => ({ first_name: 'Quinn' })));
+      await seed([{ first_name: 'Other' }]);
+      for (const q of ['qui', 'QUINN', 'qu']) {
+        const response = await list(`?q=${q}&limit=1`);
+        assert.deepEqual(ids(response), [users[0]!.id], q);
+        assert.equal(response.headers['x-total-count'], '3', q);
+        const links = parseLinks(response.headers['link'] as string);
+        assert.equal(links['last'], `/users/?q=${q}&limit=1&offset=2`, q);
+        assert.doesNotMatch(links['next']!, /count=/, q);
+      }
+    });
+
+    it('omits X-Total-Count and rel="last" for q with count=false, and the next link keeps count=false', async () => {
+      await seed(Array.from({ length: 3 }, () => ({ first_name: 'Quinn' })));
+      const response = await list('?q=quinn&limit=1&count=false');
       assert.equal(response.json().length, 1);
       assert.equal(response.headers['x-total-count'], undefined);
+      const links = parseLinks(response.headers['link'] as string);
+      assert.equal(links['last'], undefined);
+      assert.match(links['next']!, /count=false/);
+      const next = await t.request({ url: links['next']! });
+      assert.equal(next.headers['x-total-count'], undefined, 'the next page does not count either');
+      assert.equal(parseLinks(next.headers['link'] as string)['last'], undefined);
     });
 
     it('keeps filters and sort in the links, and omits X-Total-Count with count=false', async () => {
@@ -203,7 +223,7 @@ for (const dialect of TEST_DIALECTS) {
     const create = async (input: Record<string, unknown>) =>
       ((await t.request({ method: 'POST', url: '/users/', payload: userInput(input) })).json() as { id: number });
     const found = async (query: string) => {
-      const response = await t.request({ url: `/users/?count=true&${query}` });
+      const response = await t.request({ url: `/users/?${query}` });
       return { ids: (response.json() as { id: number }[]).map((user) => user.id), total: response.headers['x-total-count'] };
     };
 
@@ -215,6 +235,38 @@ for (const dialect of TEST_DIALECTS) {
       assert.deepEqual(await found('q=THOLO'), { ids: [user.id], total: '1' });
       await t.request({ method: 'DELETE', url: `/users/${user.id}` });
       assert.deepEqual(await found('q=tholo'), { ids: [], total: '0' });
+    });
+
+    it('counts q exactly: every column, a user matching in two columns once, after renames and deletes, with other filters', async () => {
+      // 3 characters (one trigram), longer, non-ASCII and 1-2 characters: each way the total of a q is counted.
+      const inFirst = await create({ first_name: 'Wyxander', last_name: 'Émile', age: 30 });
+      const inLast = await create({ first_name: 'Plain', last_name: 'Ewyxson', age: 40 });
+      const inEmail = await create({ email: `mail.wyxon.${inFirst.id}@example.com`, age: 50 });
+      const inTwo = await create({ first_name: 'Wyxie', last_name: 'Wyxonford', email: `wyx.wyxon.${inFirst.id}@example.com`, age: 60 });
+      await create({ first_name: 'Nobody', last_name: 'Else' });
+      const all = [inFirst.id, inLast.id, inEmail.id, inTwo.id];
+      assert.deepEqual(await found('q=wyx'), { ids: all, total: '4' });
+      assert.deepEqual(await found('q=WYX&sort=-first_name'), { ids: [inTwo.id, inFirst.id, inLast.id, inEmail.id], total: '4' });
+      assert.deepEqual(await found('q=wyxon'), { ids: [inEmail.id, inTwo.id], total: '2' });
+      assert.deepEqual(await found('q=yx'), { ids: all, total: '4' });
+      assert.deepEqual(await found('q=%C3%89MI'), { ids: [inFirst.id], total: '1' });
+      assert.deepEqual(await found('q=wyx&min_age=45'), { ids: [inEmail.id, inTwo.id], total: '2' });
+      assert.deepEqual(await found('q=wyx&first_name=Wyxie'), { ids: [inTwo.id], total: '1' });
+      assert.deepEqual(await found('q=wyx&limit=1&count=true'), { ids: [inFirst.id], total: '4' });
+
+      await t.request({ method: 'PATCH', url: `/users/${inFirst.id}`, payload: { first_name: 'Alexander' } });
+      await t.request({ method: 'PATCH', url: `/users/${inTwo.id}`, payload: { first_name: 'Plainer' } });
+      assert.deepEqual(await found('q=wyx'), { ids: [inLast.id, inEmail.id, inTwo.id], total: '3' }, 'after renames');
+      await t.request({ method: 'PATCH', url: `/users/${inTwo.id}`, payload: { last_name: 'Ford' } });
+      assert.deepEqual(await found('q=wyx'), { ids: [inLast.id, inEmail.id, inTwo.id], total: '3' }, 'still in its email');
+      await t.request({ method: 'PATCH', url: `/users/${inLast.id}`, payload: { first_name: 'Wyxa' } });
+      assert.deepEqual(await found('q=wyx'), { ids: [inLast.id, inEmail.id, inTwo.id], total: '3' }, 'a second column of a match');
+      await t.request({ method: 'DELETE', url: `/users/${inEmail.id}` });
+      assert.deepEqual(await found('q=wyx'), { ids: [inLast.id, inTwo.id], total: '2' }, 'after a delete');
+      assert.deepEqual(await found('q=wyxon'), { ids: [inTwo.id], total: '1' });
+      assert.deepEqual(await found('q=yx'), { ids: [inLast.id, inTwo.id], total: '2' });
+      assert.deepEqual(await found('q=wyx&min_age=45'), { ids: [inTwo.id], total: '1' });
+      assert.deepEqual(await found('q=%C3%A9mi'), { ids: [inFirst.id], total: '1' });
     });
 
     it('matches q literally, quotes and wildcards included', async () => {

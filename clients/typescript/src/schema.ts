@@ -515,7 +515,7 @@ export interface operations {
                 email?: string;
                 /** @description Case-insensitive substring of first name, last name or email */
                 q?: string;
-                /** @description Whether to send X-Total-Count (and the last link). Default true, except with q, where counting every substring match costs as much as the matches and the default is false. */
+                /** @description Whether to send X-Total-Count (the rows matching the filters) and the last link. Default true on every list, q included. Send count=false to skip the count when the total is not needed: on PostgreSQL the total of a q that many users match costs about as much as reading those users. */
                 count?: boolean;
             };
             header?: never;
@@ -768,7 +768,7 @@ export interface operations {
                 email?: string;
                 /** @description Case-insensitive substring of first name, last name or email */
                 q?: string;
-                /** @description Whether to send X-Total-Count (and the last link). Default true, except with q, where counting every substring match costs as much as the matches and the default is false. */
+                /** @description Whether to send X-Total-Count (the rows matching the filters) and the last link. Default true on every list, q included. Send count=false to skip the count when the total is not needed: on PostgreSQL the total of a q that many users match costs about as much as reading those users. */
                 count?: boolean;
             };
             header?: never;
