@@ -23,10 +23,7 @@ import { userModel, type UserModel } from './users/users.schemas.js';
 import { UsersService } from './users/users.service.js';
 
 const INDEX = { name: 'users-api', docs: '/docs', openapi: '/openapi.json', health: '/healthcheck', users: '/users/' } as const;
-const IndexSchema = Type.Object(
-  Object.fromEntries(Object.keys(INDEX).map((key) => [key, Type.String()])),
-  { additionalProperties: false, required: Object.keys(INDEX) },
-);
+const IndexSchema = Type.Object(Object.fromEntries(Object.keys(INDEX).map((key) => [key, Type.String()])), { additionalProperties: false });
 
 const API_DESCRIPTION = `Create, read, update and delete users. Errors are RFC 9457 problem+json with a stable \`code\`;
 each error response lists the codes it can carry.

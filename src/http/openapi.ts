@@ -63,21 +63,22 @@ export const badRequest = (...errors: AppError[]) =>
 /** The 400 of an operation with a path parameter: a URL that cannot be decoded. */
 export const URL_ERRORS = { 400: badRequest(MALFORMED_URL) };
 
-export const BODY_ERRORS = {
-  400: badRequest(FASTIFY_ERRORS['FST_ERR_CTP_INVALID_JSON_BODY']!, FASTIFY_ERRORS['FST_ERR_CTP_INVALID_CONTENT_LENGTH']!),
+/** The errors of an operation with a JSON body; `more` adds the operation's other 400s (a malformed URL). */
+export const bodyErrors = (...more: AppError[]) => ({
+  400: badRequest(FASTIFY_ERRORS['FST_ERR_CTP_INVALID_JSON_BODY']!, FASTIFY_ERRORS['FST_ERR_CTP_INVALID_CONTENT_LENGTH']!, ...more),
   413: problemResponse('The body is larger than the limit, 1 MiB by default (code BODY_TOO_LARGE)', [
     FASTIFY_ERRORS['FST_ERR_CTP_BODY_TOO_LARGE']!,
   ]),
   415: problemResponse('The body is not application/json (code UNSUPPORTED_MEDIA_TYPE)', [FASTIFY_ERRORS['FST_ERR_CTP_INVALID_MEDIA_TYPE']!]),
-};
+});
 
 const RETRY_AFTER = { 'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' } };
 
-/** A 503: the database does not answer, or the server is shutting down; `faults` are the database's own codes. */
+/** A 503: the server is shutting down, or (with `faults`, the database's own codes) the database does not answer. */
 export const unavailable = (faults: AppError[] = [new DatabaseUnavailableError()]) =>
   problemResponse(
-    'The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another ' +
-      'instance answers); retry after Retry-After',
+    `${faults.length > 0 ? 'The database does not answer, or this' : 'This'} server is shutting down (code SHUTTING_DOWN: on a ` +
+      'new connection another instance answers); retry after Retry-After',
     [...faults, SHUTTING_DOWN],
     RETRY_AFTER,
   );

@@ -5,8 +5,8 @@ import { sendJsonText } from '../http/json-text.js';
 import type { AppError} from '../errors.js';
 import { EmailTakenError, IdempotencyKeyReusedError, PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
 import { UNAUTHORIZED, rateLimited as rateLimitedError } from '../http/access.js';
-import { FASTIFY_ERRORS, MALFORMED_URL } from '../http/problems.js';
-import { BODY_ERRORS, SERVER_ERRORS, URL_ERRORS, badRequest, jsonResponse, problemResponse, ref } from '../http/openapi.js';
+import { MALFORMED_URL } from '../http/problems.js';
+import { SERVER_ERRORS, URL_ERRORS, badRequest, bodyErrors, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
 import {
   DeletedSchema,
@@ -153,7 +153,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
             ...etag,
             'Idempotent-Replayed': { type: 'string', description: '"true" when this is the stored response of a retry' },
           }),
-          ...BODY_ERRORS,
+          ...bodyErrors(),
           409: EMAIL_TAKEN,
           422: invalid(['body', 'email'], 'must be a valid email', new IdempotencyKeyReusedError()),
           ...SERVER_ERRORS,
@@ -257,12 +257,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
         body: ref<UserUpdate>('UserUpdate'),
         response: {
           200: jsonResponse(UserRef, 'The updated user', example, etag),
-          ...BODY_ERRORS,
-          400: badRequest(
-            FASTIFY_ERRORS['FST_ERR_CTP_INVALID_JSON_BODY']!,
-            FASTIFY_ERRORS['FST_ERR_CTP_INVALID_CONTENT_LENGTH']!,
-            MALFORMED_URL,
-          ),
+          ...bodyErrors(MALFORMED_URL),
           404: NOT_FOUND,
           409: EMAIL_TAKEN,
           412: PRECONDITION_FAILED,

@@ -74,7 +74,6 @@ export interface UserModel {
   /** What a 422 says for each pattern of the schemas, by pattern. */
   patternMessages: Record<string, string>;
   schemas: {
-    UserBase: TSchema;
     UserCreate: TSchema;
     UserUpdate: TSchema;
     User: TSchema;
@@ -108,7 +107,8 @@ function filterParamSchema(filter: FilterDefinition, bound?: 'min' | 'max'): TSc
   const { maxLength = 1000, pattern = NO_CONTROL_CHARACTERS } = field.spec.schema as { maxLength?: number; pattern?: string };
   const description = `Exact ${field.spec.label}${filter.kind === 'caseless' ? ', case-insensitive' : ''}`;
   // The field's text rules too: a blank name is a client error, as in a body.
-  const rules = Object.fromEntries(Object.keys(TEXT_RULES).flatMap((rule) => (rule in field.spec.schema ? [[rule, true]] : [])));
+  const schema = field.spec.schema as Record<string, unknown>;
+  const rules = Object.fromEntries(Object.keys(TEXT_RULES).flatMap((rule) => (rule in schema ? [[rule, schema[rule]]] : [])));
   return Type.String({ minLength: 1, maxLength, pattern, 'x-well-formed': true, ...rules, description });
 }
 
@@ -188,7 +188,6 @@ export function defineUserModel(declaration: Record<string, FieldSpec>): UserMod
       ),
     },
     schemas: {
-      UserBase: Type.Object(withSchemas(created, () => false), closed),
       UserCreate: Type.Object(withSchemas(created, (field) => field.spec.create === 'optional'), {
         ...closed,
         description: `The body of a create: ${required.join(', ')} required; the other fields optional`,

@@ -193,6 +193,14 @@ for (const dialect of TEST_DIALECTS) {
       });
     }
 
+    it('refuses a blank name filter with the message of a blank name in a body', async () => {
+      for (const query of ['first_name=%20%20', 'last_name=%C2%A0']) {
+        const response = await list(`?${query}`);
+        assert.equal(response.statusCode, 422, query);
+        assert.deepEqual(response.json().errors, [{ location: ['query', query.split('=')[0]], message: 'must not be blank' }], query);
+      }
+    });
+
     it('refuses a cursor made for another sort order, and a cursor combined with offset', async () => {
       await seed([{}, {}, {}]);
       const first = await list('?limit=1&sort=age');

@@ -321,7 +321,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description This server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -363,7 +363,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description This server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -430,7 +430,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -480,7 +480,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -590,7 +590,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -728,7 +728,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -813,7 +813,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -928,7 +928,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1046,7 +1046,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1133,7 +1133,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1294,7 +1294,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN, on a new connection another instance answers); retry after Retry-After */
+            /** @description The database does not answer, or this server is shutting down (code SHUTTING_DOWN: on a new connection another instance answers); retry after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
