@@ -90,6 +90,20 @@ export const ConfigSchema = Type.Object({
     description: 'The longest a buffered log line waits on a quiet server before it is written',
   }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576 }),
+  // An import (POST /users/import) is streamed, so its limit is counted while it arrives, not buffered.
+  IMPORT_BODY_LIMIT: Type.Integer({
+    minimum: 1024,
+    maximum: 17179869184,
+    default: 104857600,
+    description: 'Bytes an import body may have (checked while it streams in); 100 MiB by default',
+  }),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'Serve Prometheus metrics at /metrics on this port of HOST (a separate listener); off when unset',
+    }),
+  ),
   WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   INSTANCE_ID: Type.String({ default: '', maxLength: 64, pattern: '^[A-Za-z0-9._-]*$' }),
   // Slow or idle clients: a client must send its headers within HEADERS_TIMEOUT_MS and the whole request
@@ -105,6 +119,14 @@ export const ConfigSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated allowed origins (https://app.example.com); none by default' }),
   TRUST_PROXY: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a load balancer)' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
+  SHUTDOWN_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 600000,
+    default: 0,
+    description:
+      'After SIGTERM, /readyz answers 503 at once but the server keeps serving this long before it stops accepting, ' +
+      'so that a balancer polling /readyz stops sending first; part of SHUTDOWN_TIMEOUT_MS',
+  }),
 });
 
 export type ConfigInput = Static<typeof ConfigSchema>;
@@ -174,12 +196,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'the client gives up on it (a statement the client gives up on may still run, and commit)',
     );
   }
+  if (typed.SHUTDOWN_DELAY_MS >= typed.SHUTDOWN_TIMEOUT_MS) {
+    problems.push('SHUTDOWN_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS (the delay is part of the grace period)');
+  }
+  if (typed.METRICS_PORT !== undefined && typed.METRICS_PORT === typed.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics have their own listener, never the public one)');
+  }
   if (typeof database !== 'string' && database.dialect === 'postgres') {
     // A request in flight at SIGTERM must be answered (a 503 at worst) before the grace period ends and the process exits.
-    const budget = typed.PG_CONNECT_TIMEOUT_MS + typed.PG_QUERY_TIMEOUT_MS;
+    const budget = typed.SHUTDOWN_DELAY_MS + typed.PG_CONNECT_TIMEOUT_MS + typed.PG_QUERY_TIMEOUT_MS;
     if (budget >= typed.SHUTDOWN_TIMEOUT_MS) {
       problems.push(
-        `PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (${budget}) must be below SHUTDOWN_TIMEOUT_MS (${typed.SHUTDOWN_TIMEOUT_MS}): ` +
+        `SHUTDOWN_DELAY_MS + PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (${budget}) must be below SHUTDOWN_TIMEOUT_MS (${typed.SHUTDOWN_TIMEOUT_MS}): ` +
           'a request waiting on PostgreSQL at SIGTERM must get its answer before the process exits',
       );
     }

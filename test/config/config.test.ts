@@ -98,7 +98,7 @@ describe('loadConfig: PostgreSQL waits', () => {
     const [problem, ...others] = problemsOf({ DATABASE_URL: POSTGRES, SHUTDOWN_TIMEOUT_MS: '6000' });
     assert.equal(
       problem,
-      'PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (6000) must be below SHUTDOWN_TIMEOUT_MS (6000): ' +
+      'SHUTDOWN_DELAY_MS + PG_CONNECT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MS (6000) must be below SHUTDOWN_TIMEOUT_MS (6000): ' +
         'a request waiting on PostgreSQL at SIGTERM must get its answer before the process exits',
     );
     assert.deepEqual(others, []);
