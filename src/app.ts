@@ -192,6 +192,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       users: new UsersService(options.users ?? (await createUsersRepository(database, model)), model),
       model,
       secured: config.apiKeys.length > 0,
+      importBodyLimit: config.IMPORT_BODY_LIMIT,
       ...(config.RATE_LIMIT > 0 && { rateLimited: config.RATE_LIMIT }),
     });
   });

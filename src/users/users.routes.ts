@@ -96,6 +96,8 @@ export interface UsersRoutesOptions {
   rateLimited?: number;
   /** The model whose schemas the routes validate with (registered as components by the app). */
   model?: UserModel;
+  /** IMPORT_BODY_LIMIT: the bytes an import body may have, counted while it streams in. */
+  importBodyLimit?: number;
 }
 
 export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
