@@ -64,10 +64,10 @@ USER node
 EXPOSE 8000
 VOLUME /app/data
 
-# Node itself does the check (the slim image has no curl): healthy only when /healthcheck answers 200,
-# which needs a real round trip to the database.
+# Node itself does the check (the slim image has no curl): healthy only when /readyz answers 200: the
+# database answers and has every migration, and the server is not shutting down (503 from SIGTERM on).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthcheck', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/readyz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 
 # The server handles SIGTERM itself (drains, closes the database, exits 0), so node can be PID 1.
 CMD ["node", "dist/server.js"]

@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js';
 import { createDatabase } from './db/client.js';
 import { ProblemSchema, ValidationError } from './errors.js';
-import { healthRoutes } from './health/health.routes.js';
+import { Readiness, healthRoutes } from './health/health.routes.js';
+import { readMigrations } from './db/migrations.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
 import { AccessLogController, apiHeadersOf, installRequestHooks, requestIdOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
@@ -183,7 +184,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     async () => INDEX,
   );
   await allowOrigins(app, config);
-  await app.register(healthRoutes, { database });
+  // Not ready from SIGTERM (server.ts sets it before SHUTDOWN_DELAY_MS) or from close() on.
+  app.decorate('readiness', new Readiness());
+  app.addHook('preClose', (done) => {
+    app.readiness.stopping = true;
+    done();
+  });
+  await app.register(healthRoutes, { database, migrations: readMigrations(database.dialect).length, readiness: app.readiness });
   // /users only: health and docs stay open and unlimited. Nothing is added when the features are off.
   await app.register(async (scope) => {
     if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys);

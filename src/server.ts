@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { setTimeout as delay } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -11,8 +12,12 @@ export async function startServer(config: Config): Promise<void> {
   // The buffered log loses nothing here: app.close() writes what waits, and the process's exit anything after
   // (a timeout, a second signal; src/http/log-destination.ts).
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
+    // /readyz answers 503 from now on; the server goes on serving for SHUTDOWN_DELAY_MS, so that a balancer that
+    // polls /readyz stops sending before the listener closes (after an error: no delay).
+    app.readiness.stopping = true;
     if (err) app.log.error({ err }, 'shutting down after an error');
-    else app.log.info({ signal }, 'shutting down');
+    else app.log.info({ signal, delay_ms: config.SHUTDOWN_DELAY_MS }, 'shutting down');
+    if (!err && config.SHUTDOWN_DELAY_MS > 0) await delay(config.SHUTDOWN_DELAY_MS);
     await app.close();
   });
   await app.listen({ port: config.PORT, host: config.HOST });

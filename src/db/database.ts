@@ -5,8 +5,11 @@ import type pg from 'pg';
 export type DatabaseFault = 'unique-violation' | 'unavailable';
 
 interface Connection {
-  /** One real round trip; throws DatabaseUnavailableError when the database does not answer. */
-  ping(): Promise<void>;
+  /**
+   * One real round trip; resolves to the number of migrations applied to the database (readiness compares it with
+   * the migrations this release has), throws DatabaseUnavailableError when the database does not answer.
+   */
+  ping(): Promise<number>;
   /** The fault a driver error stands for; undefined for anything else (a bug: a generic 500). */
   faultOf(error: unknown): DatabaseFault | undefined;
   close(): Promise<void>;

@@ -224,7 +224,7 @@ export async function createPostgresDatabase(connectionString: string, settings:
     await pool.end();
     throw migrated.reason;
   }
-  const probe: TimedQuery = { text: 'SELECT 1', query_timeout: waits.PG_PING_TIMEOUT_MS };
+  const probe: TimedQuery = { text: `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE}`, query_timeout: waits.PG_PING_TIMEOUT_MS };
   let closed = false;
   return {
     dialect: 'postgres',
@@ -237,7 +237,8 @@ export async function createPostgresDatabase(connectionString: string, settings:
      */
     async ping() {
       try {
-        await within(pool.query(probe), waits.PG_PING_TIMEOUT_MS, 'PostgreSQL');
+        const { rows } = await within(pool.query<{ applied: number }>(probe), waits.PG_PING_TIMEOUT_MS, 'PostgreSQL');
+        return rows[0]!.applied;
       } catch (error) {
         // Whatever the reason (unreachable, frozen, no free connection, refusing this login), the database does not answer.
         throw new DatabaseUnavailableError(error);

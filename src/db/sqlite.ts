@@ -220,14 +220,15 @@ class ServedSqlite implements SqliteDatabase {
     }
   }
 
-  async ping(): Promise<void> {
+  async ping(): Promise<number> {
     this.checkFile();
     if (this.fault === 'file-missing') throw new DatabaseUnavailableError(undefined, 'DATABASE_FILE_MISSING');
     if (this.fault === 'file-replaced') throw new DatabaseUnavailableError(undefined, 'DATABASE_FILE_REPLACED');
     try {
       // A real read of the file, then a write that changes nothing: a read-only file fails it.
-      this.pingStatement.get();
+      const applied = this.pingStatement.get() as number;
       if (!this.connection.memory) runWriteProbe(this.writeProbe);
+      return applied;
     } catch (error) {
       const code = sqliteErrorCode(error);
       if (code?.startsWith('SQLITE_READONLY')) {

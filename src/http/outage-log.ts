@@ -43,7 +43,7 @@ export class OutageLog {
 
   constructor(
     private readonly log: FastifyBaseLogger,
-    private readonly probe: () => Promise<void>,
+    private readonly probe: () => Promise<unknown>,
   ) {}
 
   /** A request failed because the database could not serve it; `requestLog` carries the request id. */

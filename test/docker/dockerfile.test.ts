@@ -277,14 +277,14 @@ describe('the Dockerfile', () => {
     assert.ok(prepared, 'no RUN that creates /app/data and gives it to node before VOLUME');
   });
 
-  it('has a HEALTHCHECK that asks /healthcheck with node itself (the slim image has no curl)', () => {
+  it('has a HEALTHCHECK that asks /readyz with node itself (the slim image has no curl)', () => {
     const healthcheck = byKeyword<Healthcheck>(final(), 'HEALTHCHECK').at(-1);
     assert.ok(healthcheck, 'no HEALTHCHECK in the final stage');
     assert.equal(healthcheck.getSubcommand()?.getValue().toUpperCase(), 'CMD');
     const command = /^CMD\s+(.*)$/is.exec(healthcheck.getArgumentsContent() ?? '')?.[1] ?? '';
     const argv = JSON.parse(command) as unknown;
     assert.ok(Array.isArray(argv) && argv[0] === 'node', `the check should run node in exec form: ${command}`);
-    assert.match(command, /http:\/\/127\.0\.0\.1:.*\/healthcheck/);
+    assert.match(command, /http:\/\/127\.0\.0\.1:.*\/readyz'/);
     assert.match(command, /200/, 'the check must fail unless the answer is 200');
     assert.doesNotMatch(command, /\b(?:curl|wget)\b/);
   });
@@ -368,11 +368,11 @@ describe('docker-compose.yml', () => {
     assert.ok(volumes.some((volume) => /^\.\/data\/?:\/app\/data(?::rw)?$/.test(volume)), `volumes: ${volumes.join(', ')}`);
   });
 
-  it('has a healthcheck that asks /healthcheck', () => {
+  it('has a healthcheck that asks /readyz', () => {
     const start = api.findIndex((line) => /^\s+healthcheck:\s*$/.test(line));
     assert.ok(start >= 0, 'the api service has no healthcheck');
     const test = api.slice(start + 1).find((line) => /^\s+test:/.test(line)) ?? '';
-    assert.match(test, /\/healthcheck/);
+    assert.match(test, /\/readyz'/);
   });
 
   it('restarts the service unless it was stopped', () => {

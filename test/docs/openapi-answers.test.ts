@@ -147,6 +147,15 @@ for (const dialect of TEST_DIALECTS) describe(`every documented operation and st
       500: (method) => pinging(bug, () => send(method, '/healthcheck')),
       503: (method) => pinging(unavailable, () => send(method, '/healthcheck')),
     },
+    '/livez': {
+      200: (method) => send(method, '/livez'),
+      503: (method) => whileShuttingDown(method, '/livez'),
+    },
+    '/readyz': {
+      200: (method) => send(method, '/readyz'),
+      500: (method) => pinging(bug, () => send(method, '/readyz')),
+      503: (method) => pinging(unavailable, () => send(method, '/readyz')),
+    },
     '/users/': {
       200: (method) => send(method, '/users/'),
       201: (method) => send(method, '/users/', { payload: { first_name: 'A', last_name: 'B', email: `new.${clients}@example.com` } }),
