@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
@@ -8,7 +9,7 @@ import { ProblemSchema, ValidationError } from './errors.js';
 import { Readiness, healthRoutes } from './health/health.routes.js';
 import { readMigrations } from './db/migrations.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
-import { AccessLogController, apiHeadersOf, installRequestHooks, requestIdOf } from './http/hooks.js';
+import { AccessLogController, apiHeadersOf, installRequestHooks, requestIdOf, requestTraceOf, traceparentOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { openBufferedLog } from './http/log-destination.js';
 import { badRequest, finishDocument, jsonResponse, unavailable } from './http/openapi.js';
@@ -30,8 +31,9 @@ const API_DESCRIPTION = `Create, read, update and delete users. Errors are RFC 9
 each error response lists the codes it can carry.
 
 Every answer, also those of the table below, carries \`X-Request-Id\` (the client's, when it sends a safe one)
-and \`X-Content-Type-Options: nosniff\`. HEAD is answered for every GET. Answers no operation lists, because they
-concern no single operation:
+and \`X-Content-Type-Options: nosniff\`. Every answer to a parsed request carries a W3C \`traceparent\`: the trace
+of the request's own \`traceparent\` (or a new one) with this server's span; its trace id is in every log line of
+the request. HEAD is answered for every GET. Answers no operation lists, because they concern no single operation:
 
 | status | code | when |
 |---|---|---|
@@ -74,6 +76,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     } : false),
     logController: new AccessLogController(),
     genReqId: requestIdOf,
+    // Every log line of a request names its W3C trace (the caller's traceparent, or one that starts here).
+    childLoggerFactory: (logger, bindings, options, raw) =>
+      logger.child({ ...bindings, trace_id: requestTraceOf(raw as IncomingMessage).traceId }, options),
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -84,7 +89,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     // answers would echo the URL. No hook has run yet: the headers of every answer are set here.
     frameworkErrors: (error, request, reply) =>
       sendProblem(
-        reply.headers(answerHeaders).header('x-request-id', request.id),
+        reply
+          .headers(answerHeaders)
+          .header('x-request-id', request.id)
+          .header('traceparent', traceparentOf(requestTraceOf(request.raw))),
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ValidationError([{ location: ['path'], message: 'is too long' }]) : MALFORMED_URL,
       ),
     trustProxy: config.TRUST_PROXY,

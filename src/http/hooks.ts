@@ -12,6 +12,47 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+// W3C Trace Context (https://www.w3.org/TR/trace-context/): version-traceid-parentid-flags, lowercase hex. A later
+// version may append fields after these four; version ff is invalid, as are all-zero ids.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-|$)/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+/** A request's place in a trace: the trace it belongs to, and this server's span in it. */
+export interface TraceContext {
+  traceId: string;
+  /** This server's span: the parent id of whatever it calls, and the one it answers with. */
+  spanId: string;
+  /** The caller's trace flags (01: sampled), passed on unchanged; 00 when this server starts the trace. */
+  flags: string;
+}
+
+const newId = () => randomUUID().replaceAll('-', '');
+
+/** The trace of a request: the caller's (a valid `traceparent`), or a new one that starts here. */
+export function traceOf(request: IncomingMessage): TraceContext {
+  const given = request.headers.traceparent;
+  const match = typeof given === 'string' ? TRACEPARENT.exec(given) : null;
+  // A version-00 header is exactly 55 characters; a later version may be longer; version ff is invalid.
+  if (match && match[1] !== 'ff' && match[2] !== ZERO_TRACE && match[3] !== ZERO_SPAN && (match[1] !== '00' || given!.length === 55)) {
+    return { traceId: match[2]!, spanId: newId().slice(0, 16), flags: match[4]! };
+  }
+  const id = newId();
+  return { traceId: id, spanId: id.slice(0, 16), flags: '00' };
+}
+
+/** The traceparent this server answers with: the trace, and its own span as the parent of what follows. */
+export const traceparentOf = (trace: TraceContext) => `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
+
+const TRACE = Symbol('trace');
+type TracedMessage = IncomingMessage & { [TRACE]?: TraceContext };
+
+/** The trace of a request, read from its headers once (the logger and the headers hook both need it). */
+export function requestTraceOf(request: IncomingMessage): TraceContext {
+  const traced = request as TracedMessage;
+  return (traced[TRACE] ??= traceOf(request));
+}
+
 // Computed once: the API answers JSON only, so nothing may be framed, sniffed or loaded from elsewhere.
 export const API_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
@@ -57,6 +98,7 @@ export function installRequestHooks(app: FastifyInstance, instanceId: string, re
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/docs') ? docsHeaders : apiHeaders);
     reply.header('x-request-id', request.id);
+    reply.header('traceparent', traceparentOf(requestTraceOf(request.raw)));
     const refusal = refuse?.(request);
     if (refusal) {
       sendProblem(reply, refusal);

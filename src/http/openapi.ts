@@ -110,7 +110,7 @@ interface Document {
 const headOperationId = (getId: string) => getId.replace(/^(get|list)/, 'head');
 
 /**
- * What holds for every operation, added once to the whole document: the X-Request-Id header of every response,
+ * What holds for every operation, added once to the whole document: the X-Request-Id and traceparent headers of every response,
  * and HEAD operations described as HEAD (Fastify answers HEAD for every GET route: same status and headers,
  * no body), with their own operation ids.
  */
@@ -120,6 +120,12 @@ export function finishDocument<T>(document: T): T {
     'X-Request-Id': {
       description: "The request's id: the client's X-Request-Id when it is a safe token (1-128 of A-Z a-z 0-9 . _ : -), else a new UUID",
       schema: { type: 'string' },
+    },
+    traceparent: {
+      description:
+        "W3C Trace Context: the trace of the request's traceparent (or a new one when it has none or an invalid one), " +
+        "with this server's span as the parent id; the trace id is in every log line of the request",
+      schema: { type: 'string', pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'] },
     },
   };
   for (const operations of Object.values(paths)) {
@@ -140,7 +146,11 @@ export function finishDocument<T>(document: T): T {
     }
     for (const operation of Object.values(operations)) {
       for (const response of Object.values(operation.responses)) {
-        response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
+        response.headers = {
+          'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
+          traceparent: { $ref: '#/components/headers/traceparent' },
+          ...response.headers,
+        };
       }
     }
   }
