@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -19,6 +20,7 @@ import { installProtocolAnswers } from './http/protocol.js';
 import { buildSharedSerializers } from './http/serializers.js';
 import { installValidators } from './http/validation.js';
 import type { Database } from './db/database.js';
+import type { ServiceMetrics } from './metrics/metrics.js';
 import { createUsersRepository, type UsersRepository } from './users/users.repository.js';
 import { usersRoutes } from './users/users.routes.js';
 import { userModel, type UserModel } from './users/users.schemas.js';
@@ -44,6 +46,13 @@ the request. HEAD is answered for every GET. Answers no operation lists, because
 | 417 | EXPECTATION_FAILED | an \`Expect\` other than 100-continue |
 | 431 | HEADERS_TOO_LARGE | the request headers are too large |
 | 501 | METHOD_NOT_IMPLEMENTED | CONNECT |`;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process's metrics, when METRICS_PORT is set (server.ts serves them on their own listener). */
+    metrics: ServiceMetrics | undefined;
+  }
+}
 
 export interface BuildAppOptions {
   /** An already connected database (tests, workers); by default one is opened from the config and closed with the app. */
@@ -127,6 +136,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const model = options.userModel ?? userModel;
   installProblemHandlers(app, model.patternMessages, outages);
   installRequestHooks(app, config.INSTANCE_ID, installProtocolAnswers(app, config.INSTANCE_ID));
+  // Loaded only when used: prom-client is not part of a start-up without METRICS_PORT.
+  const metrics =
+    config.METRICS_PORT === undefined ? undefined : new (await import('./metrics/metrics.js')).ServiceMetrics({ clustered: cluster.isWorker });
+  app.decorate('metrics', metrics);
+  if (metrics) {
+    metrics.instrument(app);
+    metrics.observeDatabase(database);
+  }
 
   // Shared schemas become the OpenAPI components, named as in the seed. UserBase is not one: no request or
   // response is exactly it, and an allOf of closed objects breaks generated validators (the seed's FastAPI
@@ -198,13 +215,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     app.readiness.stopping = true;
     done();
   });
-  await app.register(healthRoutes, { database, migrations: readMigrations(database.dialect).length, readiness: app.readiness });
+  await app.register(healthRoutes, { database: metrics ? metrics.timed(database, ['ping']) : database, migrations: readMigrations(database.dialect).length, readiness: app.readiness });
   // /users only: health and docs stay open and unlimited. Nothing is added when the features are off.
   await app.register(async (scope) => {
     if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys);
     if (config.RATE_LIMIT > 0) await limitRate(scope, config.RATE_LIMIT);
+    const repository = options.users ?? (await createUsersRepository(database, model));
     await scope.register(usersRoutes, {
-      users: new UsersService(options.users ?? (await createUsersRepository(database, model)), model),
+      users: new UsersService(metrics ? metrics.timed(repository) : repository, model),
       model,
       secured: config.apiKeys.length > 0,
       importBodyLimit: config.IMPORT_BODY_LIMIT,

@@ -4,10 +4,16 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/client.js';
+import { closeMetrics, listenMetrics } from './metrics/metrics.server.js';
 
 /** Starts one server process: builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT. */
 export async function startServer(config: Config): Promise<void> {
   const app = await buildApp(config);
+  // A worker's metrics are served by the primary, summed over the workers.
+  const metricsServer =
+    app.metrics && !cluster.isWorker
+      ? await listenMetrics(app.metrics, config.HOST, config.METRICS_PORT!, (err) => app.log.error({ err }, 'metrics scrape failed'))
+      : undefined;
   // Stop accepting, let in-flight requests finish, close the database, exit 0 (1 after the timeout).
   // The buffered log loses nothing here: app.close() writes what waits, and the process's exit anything after
   // (a timeout, a second signal; src/http/log-destination.ts).
@@ -19,6 +25,7 @@ export async function startServer(config: Config): Promise<void> {
     else app.log.info({ signal, delay_ms: config.SHUTDOWN_DELAY_MS }, 'shutting down');
     if (!err && config.SHUTDOWN_DELAY_MS > 0) await delay(config.SHUTDOWN_DELAY_MS);
     await app.close();
+    if (metricsServer) await closeMetrics(metricsServer);
   });
   await app.listen({ port: config.PORT, host: config.HOST });
 }
@@ -30,6 +37,16 @@ export async function startServer(config: Config): Promise<void> {
  */
 async function startPrimary(config: Config): Promise<void> {
   await migrateDatabase(config);
+  if (config.METRICS_PORT !== undefined) {
+    // One scrape asks every worker for its registry and answers their sum.
+    const { workersMetrics } = await import('./metrics/metrics.js');
+    await listenMetrics(
+      workersMetrics(),
+      config.HOST,
+      config.METRICS_PORT,
+      (error) => console.error(JSON.stringify({ level: 50, msg: 'metrics scrape failed', err: { message: String(error) } })),
+    );
+  }
   let stopping = false;
   const fork = (index: number): Worker => {
     const env = config.INSTANCE_ID ? { INSTANCE_ID: `${config.INSTANCE_ID}.${index}` } : {};

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
+import type { GroupCommitStats } from './group-commit.js';
 
 /** What a driver error means for the request: a duplicate of a unique value, or a database that cannot answer. */
 export type DatabaseFault = 'unique-violation' | 'unavailable';
@@ -28,6 +29,8 @@ export interface SqliteDatabase extends Connection {
   write<T>(run: () => T): Promise<T>;
   /** Runs a read, retried like a write in the rare cases WAL makes a reader wait. */
   read<T>(run: () => T): Promise<T>;
+  /** What the group commit has done so far: transactions (batches) and the writes in them. */
+  readonly groupCommits: GroupCommitStats;
 }
 
 export interface PostgresDatabase extends Connection {

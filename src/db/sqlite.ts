@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import { SILENT_LOG, type DatabaseLog, type SqliteDatabase } from './database.js';
 import { sqliteErrorCode, sqliteFaultOf } from './sqlite-errors.js';
-import { BACKOFF_MS, GroupCommit } from './group-commit.js';
+import { BACKOFF_MS, GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
 type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
@@ -203,6 +203,10 @@ class ServedSqlite implements SqliteDatabase {
 
   write<T>(run: () => T): Promise<T> {
     return this.commits.write(run);
+  }
+
+  get groupCommits(): GroupCommitStats {
+    return this.commits.stats;
   }
 
   async read<T>(run: () => T): Promise<T> {

@@ -1,0 +1,214 @@
+import { statSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../db/database.js';
+
+// Prometheus metrics of one server process (prom-client). Served by a listener of their own (METRICS_PORT,
+// metrics.server.ts), never on the API's port. Under WORKERS=N each worker keeps its own registry and the primary
+// serves their sum (prom-client's AggregatorRegistry asks every worker over the cluster's IPC channel).
+
+/** Seconds; from a fast GET (~0.1 ms) to the longest wait a request may have (a few seconds). */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const QUERY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** The label of requests no route matched: their raw URLs would make a label value per URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** The route template as OpenAPI writes it: /users/:user_id becomes /users/{user_id}. */
+const templateOf = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/** getUserById → get_user_by_id: the operation label of a repository method. */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+interface RequestSeries {
+  duration: Histogram.Internal<string>;
+  count: Counter.Internal;
+}
+
+export class ServiceMetrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly requestCount: Counter<'method' | 'route' | 'status'>;
+  private readonly queryDuration: Histogram<'operation'>;
+  /** One child per label set, found by one string key instead of prom-client's per-call label hashing. */
+  private readonly series = new Map<string, RequestSeries>();
+  private readonly templates = new Map<string, string>();
+  private inFlight = 0;
+
+  /** `clustered`: this process is a worker of WORKERS > 1, whose registry the primary sums. */
+  constructor(options: { clustered?: boolean } = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    this.contentType = registry.contentType;
+    if (options.clustered) {
+      // Constructing one installs the worker's answer to the primary's requests; then it reports this registry.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([registry]);
+    }
+    collectDefaultMetrics({ register: registry });
+    this.requestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from the request to the end of its response, by method, route template and status (_count: requests)',
+      labelNames: ['method', 'route', 'status'],
+      buckets: REQUEST_BUCKETS,
+      registers: [registry],
+    });
+    this.requestCount = new Counter({
+      name: 'http_requests_total',
+      help: 'Requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    const inFlight = () => this.inFlight;
+    new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'Requests received and not yet answered (or abandoned by their client)',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+    this.queryDuration = new Histogram({
+      name: 'db_query_duration_seconds',
+      help: 'Time of each database operation (a repository method, or the health probe), by operation',
+      labelNames: ['operation'],
+      buckets: QUERY_BUCKETS,
+      registers: [registry],
+    });
+  }
+
+  /** The scrape: the Prometheus text of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Counts every request of the app: in flight from onRequest until its response closes, then by route and status. */
+  instrument(app: FastifyInstance): void {
+    app.addHook('onRequest', (request, reply, done) => {
+      this.inFlight++;
+      // 'close' comes once for every response: sent, or given up when the client went away.
+      reply.raw.once('close', () => this.inFlight--);
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      this.observeRequest(request, reply);
+      done();
+    });
+  }
+
+  private observeRequest(request: FastifyRequest, reply: FastifyReply): void {
+    const url = request.routeOptions.url;
+    const status = reply.statusCode;
+    const key = `${request.method} ${url} ${status}`;
+    let series = this.series.get(key);
+    if (!series) {
+      let route = url === undefined ? UNMATCHED_ROUTE : this.templates.get(url);
+      if (route === undefined) this.templates.set(url!, (route = templateOf(url!)));
+      const labels = { method: request.method, route, status: String(status) };
+      series = { duration: this.requestDuration.labels(labels), count: this.requestCount.labels(labels) };
+      this.series.set(key, series);
+    }
+    series.duration.observe(reply.elapsedTime / 1000);
+    series.count.inc();
+  }
+
+  /**
+   * The target with each of its methods (or of `names`) timed as a database operation: a method that returns a
+   * promise is observed when it settles. Methods are looked up at each call, so a test may still replace them on
+   * the target.
+   */
+  timed<T extends object>(target: T, names?: readonly (keyof T & string)[]): T {
+    const wrapped = Object.create(target) as Record<string, unknown>;
+    const methods = names ?? methodNamesOf(target);
+    for (const name of methods) {
+      // Made at the first call: a helper method that is never called from outside never shows as an operation.
+      let series: Histogram.Internal<'operation'> | undefined;
+      wrapped[name] = (...args: unknown[]) => {
+        const started = performance.now();
+        const result = (target as Record<string, (...args: unknown[]) => unknown>)[name]!(...args);
+        if (!(result instanceof Promise)) return result;
+        return result.finally(() => {
+          series ??= this.queryDuration.labels({ operation: snakeCase(name) });
+          series.observe((performance.now() - started) / 1000);
+        });
+      };
+    }
+    return wrapped as T;
+  }
+
+  /** The database's own gauges: PostgreSQL's pool, SQLite's WAL file and group commits. */
+  observeDatabase(database: Database): void {
+    const registers = [this.registry];
+    if (database.dialect === 'postgres') {
+      const { pool } = database;
+      new Gauge({
+        name: 'db_pool_connections',
+        help: 'PostgreSQL pool connections, by state: open (total) and idle',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          this.set({ state: 'total' }, pool.totalCount);
+          this.set({ state: 'idle' }, pool.idleCount);
+        },
+      });
+      new Gauge({
+        name: 'db_pool_waiting_requests',
+        help: 'Queries waiting for a free PostgreSQL pool connection',
+        registers,
+        collect() {
+          this.set(pool.waitingCount);
+        },
+      });
+      return;
+    }
+    if (!database.sqlite.memory) {
+      new Gauge({
+        name: 'sqlite_wal_bytes',
+        help: 'Size of the SQLite write-ahead log file (checkpoints move it into the database file)',
+        registers,
+        // Every worker sees the same file: their largest reading, not the sum.
+        aggregator: 'max',
+        collect() {
+          this.set(statSync(`${database.sqlite.name}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+        },
+      });
+    }
+    const commits = database.groupCommits;
+    new Counter({
+      name: 'sqlite_group_commits_total',
+      help: 'SQLite transactions committed by the group commit (writes of one event-loop turn share one)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(commits.batches);
+      },
+    });
+    new Counter({
+      name: 'sqlite_group_commit_writes_total',
+      help: 'Writes committed by the group commit (divided by sqlite_group_commits_total: the mean batch size)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(commits.writes);
+      },
+    });
+  }
+}
+
+/** The methods of an object, its class's included (a repository is a class instance). */
+function methodNamesOf(target: object): string[] {
+  const names = new Set<string>();
+  for (let prototype = target; prototype && prototype !== Object.prototype; prototype = Object.getPrototypeOf(prototype) as object) {
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      if (name !== 'constructor' && typeof (target as Record<string, unknown>)[name] === 'function') names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** The scrape of the cluster primary (WORKERS > 1): every worker's registry, asked over IPC, summed. */
+export function workersMetrics(): { contentType: string; render(): Promise<string> } {
+  const workers = new AggregatorRegistry();
+  return { contentType: workers.contentType, render: () => workers.clusterMetrics() };
+}
