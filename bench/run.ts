@@ -7,6 +7,7 @@ import { parseCli } from '../scripts/harness/cli.js';
 import { SERVER_ENTRY } from '../scripts/harness/server-process.js';
 import { GROUP_COMMIT_HEADERS, groupCommitCells, readGroupCommit, sumGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { describe, loadSuite, reportSuite, SCENARIO_KEYS, scenarios as allScenarios, wrkOn, type LoadSettings, type Scenario, type SideRun } from './load.js';
+import { metricsCostPart } from './metrics.js';
 import { PgDatabases } from './postgres.js';
 import { fixed, machine, ms, table, verdict } from './report.js';
 import { copySqlite, copyUsers, mostCommonTrigram, samplePostgres, sampleSqlite, seedPostgres, seedSqlite } from './seed.js';
@@ -23,7 +24,7 @@ import { requireWrk } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
-const ALL = [...SCENARIO_KEYS, 'batches', 'shapes', 'scale', 'startup'] as const;
+const ALL = [...SCENARIO_KEYS, 'batches', 'metrics', 'shapes', 'scale', 'startup'] as const;
 type Part = (typeof ALL)[number];
 type Db = 'sqlite' | 'postgres';
 
@@ -371,6 +372,9 @@ async function main(): Promise<void> {
       say("Part `batches` skipped: group commit is the SQLite service's (run with --db sqlite or both).");
       say();
     }
+  }
+  if (wanted('metrics')) {
+    for (const db of DBS) await metricsCostPart({ servers, service: services[db]!, getById: scenario('get'), settings, nonce, say, progress });
   }
   if (wanted('startup')) await startupPart(naiveEntry);
 
