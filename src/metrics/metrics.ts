@@ -20,20 +20,72 @@ const templateOf = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 /** getUserById → get_user_by_id: the operation label of a repository method. */
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
+type RequestLabels = { method: string; route: string; status: string };
+
+/** The requests of one method, route and status: counts per bucket (the last one: above every bound) and their sum. */
 interface RequestSeries {
-  duration: Histogram.Internal<string>;
-  count: Counter.Internal;
+  labels: RequestLabels;
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+type MetricValue = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/**
+ * The request histogram, in plain arrays rendered at scrape time. prom-client's Histogram validates and hashes the
+ * labels at every observation (0.6 µs, and 0.35 µs more for a Counter: measured); this takes one Map lookup and a
+ * short scan. Registered in the registry as a histogram (http_request_duration_seconds) and a counter
+ * (http_requests_total) of the same series, so that cluster aggregation and the text format are prom-client's.
+ */
+class RequestMetrics {
+  private readonly series = new Map<string, RequestSeries>();
+
+  constructor(registry: Registry) {
+    const register = (name: string, help: string, type: 'histogram' | 'counter', values: () => MetricValue[]) =>
+      registry.registerMetric({ name, help, type, aggregator: 'sum', get: async () => ({ name, help, type, aggregator: 'sum', values: values() }), reset: () => this.series.clear() } as never);
+    register(
+      'http_request_duration_seconds',
+      'Time from the request to the end of its response, by method, route template and status (_count: requests)',
+      'histogram',
+      () => this.histogramValues(),
+    );
+    register('http_requests_total', 'Requests answered, by method, route template and status', 'counter', () =>
+      [...this.series.values()].map(({ labels, count }) => ({ labels, value: count })),
+    );
+  }
+
+  observe(key: string, labelsOf: () => RequestLabels, seconds: number): void {
+    let series = this.series.get(key);
+    if (!series) this.series.set(key, (series = { labels: labelsOf(), buckets: new Float64Array(REQUEST_BUCKETS.length + 1), sum: 0, count: 0 }));
+    let bucket = 0;
+    while (bucket < REQUEST_BUCKETS.length && seconds > REQUEST_BUCKETS[bucket]!) bucket++;
+    series.buckets[bucket]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  private histogramValues(): MetricValue[] {
+    const values: MetricValue[] = [];
+    for (const { labels, buckets, sum, count } of this.series.values()) {
+      let cumulative = 0;
+      REQUEST_BUCKETS.forEach((bound, index) => {
+        cumulative += buckets[index]!;
+        values.push({ labels: { le: bound, ...labels }, value: cumulative, metricName: 'http_request_duration_seconds_bucket' });
+      });
+      values.push({ labels: { le: '+Inf', ...labels }, value: count, metricName: 'http_request_duration_seconds_bucket' });
+      values.push({ labels, value: sum, metricName: 'http_request_duration_seconds_sum' });
+      values.push({ labels, value: count, metricName: 'http_request_duration_seconds_count' });
+    }
+    return values;
+  }
 }
 
 export class ServiceMetrics {
   readonly registry: Registry;
   readonly contentType: string;
-  private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
-  private readonly requestCount: Counter<'method' | 'route' | 'status'>;
+  private readonly requests: RequestMetrics;
   private readonly queryDuration: Histogram<'operation'>;
-  /** One child per label set, found by one string key instead of prom-client's per-call label hashing. */
-  private readonly series = new Map<string, RequestSeries>();
-  private readonly templates = new Map<string, string>();
   private inFlight = 0;
 
   /** `clustered`: this process is a worker of WORKERS > 1, whose registry the primary sums. */
@@ -47,19 +99,7 @@ export class ServiceMetrics {
       AggregatorRegistry.setRegistries([registry]);
     }
     collectDefaultMetrics({ register: registry });
-    this.requestDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from the request to the end of its response, by method, route template and status (_count: requests)',
-      labelNames: ['method', 'route', 'status'],
-      buckets: REQUEST_BUCKETS,
-      registers: [registry],
-    });
-    this.requestCount = new Counter({
-      name: 'http_requests_total',
-      help: 'Requests answered, by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    });
+    this.requests = new RequestMetrics(registry);
     const inFlight = () => this.inFlight;
     new Gauge({
       name: 'http_requests_in_flight',
@@ -98,19 +138,14 @@ export class ServiceMetrics {
   }
 
   private observeRequest(request: FastifyRequest, reply: FastifyReply): void {
+    const { method } = request;
     const url = request.routeOptions.url;
     const status = reply.statusCode;
-    const key = `${request.method} ${url} ${status}`;
-    let series = this.series.get(key);
-    if (!series) {
-      let route = url === undefined ? UNMATCHED_ROUTE : this.templates.get(url);
-      if (route === undefined) this.templates.set(url!, (route = templateOf(url!)));
-      const labels = { method: request.method, route, status: String(status) };
-      series = { duration: this.requestDuration.labels(labels), count: this.requestCount.labels(labels) };
-      this.series.set(key, series);
-    }
-    series.duration.observe(reply.elapsedTime / 1000);
-    series.count.inc();
+    this.requests.observe(
+      `${method} ${url} ${status}`,
+      () => ({ method, route: url === undefined ? UNMATCHED_ROUTE : templateOf(url), status: String(status) }),
+      reply.elapsedTime / 1000,
+    );
   }
 
   /**
