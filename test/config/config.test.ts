@@ -108,6 +108,34 @@ describe('loadConfig: PostgreSQL waits', () => {
     assert.deepEqual(problemsOf({ DATABASE_URL: POSTGRES, PG_PING_TIMEOUT_MS: '10000' }), ['PG_PING_TIMEOUT_MS: must be below SHUTDOWN_TIMEOUT_MS']);
   });
 
+  it('counts SHUTDOWN_DELAY_MS in the grace period: the delay and, on PostgreSQL, a request in flight after it must fit', () => {
+    assert.equal(loadConfig({}).SHUTDOWN_DELAY_MS, 0);
+    assert.equal(loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '15000' }).SHUTDOWN_DELAY_MS, 5000);
+    assert.deepEqual(problemsOf({ SHUTDOWN_DELAY_MS: '10000' }), [
+      'SHUTDOWN_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS (the delay is part of the grace period)',
+    ]);
+    assert.match(
+      problemsOf({ DATABASE_URL: POSTGRES, SHUTDOWN_DELAY_MS: '5000' }).join('\n'),
+      /SHUTDOWN_DELAY_MS \+ PG_CONNECT_TIMEOUT_MS \+ PG_QUERY_TIMEOUT_MS \(11000\) must be below SHUTDOWN_TIMEOUT_MS \(10000\)/,
+    );
+    assert.deepEqual(problemsOf({ DATABASE_URL: POSTGRES, SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '12000' }), []);
+  });
+
+  it('leaves metrics off unless METRICS_PORT is set, and never on the API port', () => {
+    assert.equal(loadConfig({}).METRICS_PORT, undefined);
+    assert.equal(loadConfig({ METRICS_PORT: '9464' }).METRICS_PORT, 9464);
+    assert.deepEqual(problemsOf({ METRICS_PORT: '8000' }), [
+      'METRICS_PORT: must differ from PORT (metrics have their own listener, never the public one)',
+    ]);
+    assert.ok(problemsOf({ METRICS_PORT: '0' }).some((problem) => problem.startsWith('METRICS_PORT:')));
+  });
+
+  it('gives an import its own body limit, 100 MiB by default', () => {
+    assert.equal(loadConfig({}).IMPORT_BODY_LIMIT, 104857600);
+    assert.equal(loadConfig({ IMPORT_BODY_LIMIT: '1048576000' }).IMPORT_BODY_LIMIT, 1048576000);
+    assert.ok(problemsOf({ IMPORT_BODY_LIMIT: '10' }).some((problem) => problem.startsWith('IMPORT_BODY_LIMIT:')));
+  });
+
   it('does not hold a service on SQLite to the PostgreSQL waits', () => {
     assert.equal(loadConfig({ SHUTDOWN_TIMEOUT_MS: '1000' }).SHUTDOWN_TIMEOUT_MS, 1000);
   });
