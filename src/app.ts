@@ -218,7 +218,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(healthRoutes, { database: metrics ? metrics.timed(database, ['ping']) : database, migrations: readMigrations(database.dialect).length, readiness: app.readiness });
   // /users only: health and docs stay open and unlimited. Nothing is added when the features are off.
   await app.register(async (scope) => {
-    if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys);
+    if (config.apiKeys.length > 0) requireApiKey(scope, config.apiKeys, metrics?.countApiKeys(config.apiKeys.length));
     if (config.RATE_LIMIT > 0) await limitRate(scope, config.RATE_LIMIT);
     const repository = options.users ?? (await createUsersRepository(database, model));
     await scope.register(usersRoutes, {

@@ -20,19 +20,23 @@ export const rateLimited = (perMinute: number) =>
  * Keys are compared as SHA-256 digests with timingSafeEqual, against every key, so the time taken says
  * nothing about how much of a key matched or which key it was.
  */
-export function requireApiKey(scope: FastifyInstance, keys: readonly string[]): void {
+export function requireApiKey(scope: FastifyInstance, keys: readonly string[], onAccepted?: (keyIndex: number) => void): void {
   const expected = keys.map(digest);
   scope.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
-    let valid = false;
+    let accepted = -1;
     if (match) {
       const given = digest(match[1]!);
-      for (const key of expected) valid = timingSafeEqual(given, key) || valid;
+      expected.forEach((key, index) => {
+        if (timingSafeEqual(given, key)) accepted = index;
+      });
     }
-    if (!valid) {
+    if (accepted < 0) {
       throw UNAUTHORIZED;
     }
+    // Which key: while API_KEY is rotated, the old key's count stops growing once no client sends it.
+    onAccepted?.(accepted);
   });
 }
 
@@ -51,8 +55,8 @@ export async function allowOrigins(app: FastifyInstance, config: Config): Promis
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id'],
-    exposedHeaders: ['Location', 'Link', 'X-Total-Count', 'ETag', 'X-Request-Id', 'Retry-After'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id', 'traceparent'],
+    exposedHeaders: ['Location', 'Link', 'X-Total-Count', 'ETag', 'X-Request-Id', 'Retry-After', 'traceparent'],
     maxAge: 600,
   });
 }

@@ -118,6 +118,25 @@ export class ServiceMetrics {
     });
   }
 
+  /**
+   * Requests accepted by each API_KEY key (label `key`: its position in API_KEY, from 1), so that a rotation can
+   * tell when no client sends the old key any more. A position, not a digest: nothing about a key is published.
+   */
+  countApiKeys(keys: number): (keyIndex: number) => void {
+    const accepted = new Array<number>(keys).fill(0);
+    new Counter({
+      name: 'api_key_requests_total',
+      help: 'Requests accepted with each key of API_KEY (key: its position in the list, from 1)',
+      labelNames: ['key'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        accepted.forEach((count, index) => this.inc({ key: String(index + 1) }, count));
+      },
+    });
+    return (keyIndex) => accepted[keyIndex]!++;
+  }
+
   /** The scrape: the Prometheus text of every metric. */
   render(): Promise<string> {
     return this.registry.metrics();

@@ -205,3 +205,27 @@ describe('metrics under WORKERS=2: one scrape sums the workers', { timeout: 6000
     assert.equal(samples.get('http_requests_in_flight'), 0);
   });
 });
+
+describe('metrics of API_KEY: requests accepted by each key, for a rotation', () => {
+  const OLD = 'old-key-'.repeat(3);
+  const NEW = 'new-key-'.repeat(3);
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp('sqlite', { METRICS_PORT: '9', API_KEY: `${OLD},${NEW}` });
+  });
+  after(() => t.close());
+
+  it('counts each key by its position in API_KEY, and names no key', async () => {
+    const send = (key?: string) => t.app.inject({ method: 'GET', url: '/users/', headers: key ? { authorization: `Bearer ${key}` } : {} });
+    for (let i = 0; i < 2; i++) assert.equal((await send(OLD)).statusCode, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await send(NEW)).statusCode, 200);
+    assert.equal((await send('not-a-key-at-all-000')).statusCode, 401);
+    assert.equal((await send()).statusCode, 401);
+    const text = await t.app.metrics!.render();
+    const samples = samplesOf(text);
+    assert.equal(samples.get(series('api_key_requests_total', { key: '1' })), 2);
+    assert.equal(samples.get(series('api_key_requests_total', { key: '2' })), 5);
+    assert.equal(samples.get(requests('GET', '/users/', 401)), 2);
+    assert.ok(!text.includes(OLD) && !text.includes(NEW), 'no key in the scrape');
+  });
+});
