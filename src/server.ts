@@ -8,6 +8,7 @@ import { closeMetrics, listenMetrics } from './metrics/metrics.server.js';
 
 /** Starts one server process: builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT. */
 export async function startServer(config: Config): Promise<void> {
+  if (cluster.isWorker && config.METRICS_PORT !== undefined) (await import('./metrics/metrics.js')).answerPrimaryScrapes();
   const app = await buildApp(config);
   // A worker's metrics are served by the primary, summed over the workers.
   const metricsServer =

@@ -93,11 +93,8 @@ export class ServiceMetrics {
     const registry = new Registry();
     this.registry = registry;
     this.contentType = registry.contentType;
-    if (options.clustered) {
-      // Constructing one installs the worker's answer to the primary's requests; then it reports this registry.
-      new AggregatorRegistry();
-      AggregatorRegistry.setRegistries([registry]);
-    }
+    // From now on this worker's answers to the primary's scrapes report this registry.
+    if (options.clustered) AggregatorRegistry.setRegistries([registry]);
     collectDefaultMetrics({ register: registry });
     this.requests = new RequestMetrics(registry);
     const inFlight = () => this.inFlight;
@@ -259,6 +256,16 @@ function methodNamesOf(target: object): string[] {
     }
   }
   return [...names];
+}
+
+/**
+ * A worker of WORKERS > 1 answers the primary's scrapes from its start on, with nothing until its app is built:
+ * a worker that never answers would make every scrape wait for prom-client's timeout (5 s) and fail.
+ */
+export function answerPrimaryScrapes(): void {
+  // Constructing one installs the worker's answer (once per process).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([]);
 }
 
 /** The scrape of the cluster primary (WORKERS > 1): every worker's registry, asked over IPC, summed. */
