@@ -9,6 +9,7 @@ import { analyzeMetafile, build, type Plugin } from 'esbuild';
 //
 //   dist/server.js        the entry: `node dist/server.js` (npm start, the Docker image, the tests, the benchmark)
 //   dist/db/migrate.js    the entry of `npm run db:migrate`
+//   dist/db/backup.js     the entry of `npm run db:backup` (docs/OPERATIONS.md)
 //   dist/db/postgres.js   the PostgreSQL pool and migrations (pg in a chunk of its own), loaded only for a
 //                         postgres:// DATABASE_URL
 //   dist/*-<hash>.js      the code, in chunks shared by the entries, each with its source map (*.js.map)
@@ -23,7 +24,11 @@ const OUT = join(ROOT, 'dist');
 const EXTERNAL = ['better-sqlite3', 'pg-native'];
 
 /** The entries whose code runs with source maps on: output name -> source. */
-const ENTRIES: Record<string, string> = { server: 'src/server.ts', 'db/migrate': 'src/db/migrate.ts' };
+const ENTRIES: Record<string, string> = {
+  server: 'src/server.ts',
+  'db/migrate': 'src/db/migrate.ts',
+  'db/backup': 'src/db/backup.ts',
+};
 /** Loaded by a dynamic import of the code, and named so: output name -> source. */
 const NAMED_CHUNKS: Record<string, string> = { 'db/postgres': 'src/db/postgres.ts' };
 

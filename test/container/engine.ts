@@ -1,6 +1,8 @@
 // What the container tests share: the engine (`CONTAINER_ENGINE`, docker by default) and its compose,
 // whether they are usable here, and running commands without a shell.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export { freePort } from '../../scripts/harness/free-port.js';
@@ -76,4 +78,24 @@ export function skipReason(problem: string | null, tests: string): string | fals
   const reason = `container engine "${ENGINE}" or its compose is not usable (${problem}); set CONTAINER_ENGINE (e.g. podman) or start the engine`;
   console.warn(`\n!!! SKIPPING ${tests}: ${reason}\n`);
   return reason;
+}
+
+/**
+ * Runs an engine command with its standard output written to `stdout`, or its standard input read from `stdin`
+ * (files, byte for byte: a database dump is binary, which run() would decode as text), like a shell's `>` and `<`.
+ * Throws with the command's stderr when it fails.
+ */
+export async function engineWithFiles(args: string[], files: { stdout?: string; stdin?: string }, timeoutMs = 5 * MINUTE): Promise<void> {
+  const input = files.stdin === undefined ? 'ignore' : openSync(files.stdin, 'r');
+  const output = files.stdout === undefined ? 'ignore' : openSync(files.stdout, 'w');
+  try {
+    const child = spawn(ENGINE, args, { cwd: ROOT, stdio: [input, output, 'pipe'], timeout: timeoutMs });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`\`${ENGINE} ${args.join(' ')}\` exited with ${code ?? signal}:\n${stderr.slice(-6000)}`);
+  } finally {
+    if (typeof input === 'number') closeSync(input);
+    if (typeof output === 'number') closeSync(output);
+  }
 }

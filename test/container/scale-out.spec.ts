@@ -1,12 +1,15 @@
 // Brings up docker-compose.scale.yml for real (PostgreSQL, the API as two replicas, nginx balancing
 // between them) and uses it only through the balancer: both replicas serve, writes made through one are
 // read through the other, a concurrent duplicate email loses on every replica but one, a stopped replica
-// is routed around and comes back, the data lives in the named volume, and `down -v` deletes it.
+// is routed around and comes back, a pg_dump restored into a new volume brings every user back, the data lives
+// in the named volume, and `down -v` deletes it.
 //   CONTAINER_ENGINE=podman npm run test:container      (the engine defaults to docker)
 // Without a working engine and compose the suite is skipped, loudly; with CI=true it fails instead.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -18,6 +21,7 @@ import {
   compose,
   composeProblem,
   engine,
+  engineWithFiles,
   freePort,
   mustRun,
   run,
@@ -327,6 +331,71 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
     assert.equal(list.headers.get('x-total-count'), String(created.length));
     await list.arrayBuffer();
   });
+
+  it(
+    'restores a pg_dump of the db service into a new volume: the users come back through the balancer and new writes work',
+    { timeout: 10 * MINUTE },
+    async () => {
+      // docs/OPERATIONS.md, "PostgreSQL (docker-compose.scale.yml)": the same commands, through the engine (podman-compose
+      // prints its own lines on stdout, which would end up in the dump).
+      // The image has db:backup's entry; on PostgreSQL it refuses, and says what to run instead.
+      const [api1] = await containers('api1');
+      assert.ok(api1, 'no api1 container');
+      const refused = await run(ENGINE, ['exec', api1, 'node', 'dist/db/backup.js', '/tmp/users.db']);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /DATABASE_URL is a PostgreSQL database: db:backup copies SQLite files only[^]*pg_dump --format=custom/);
+
+      const listed = await api('/users/?limit=100');
+      assert.equal(listed.status, 200);
+      const users = (await listed.json()) as User[];
+      assert.equal(users.length, created.length);
+      const dumpDirectory = mkdtempSync(join(tmpdir(), 'users-api-scale-dump-'));
+      const dump = join(dumpDirectory, 'users.dump');
+      try {
+        const [db] = await containers('db');
+        assert.ok(db, 'no db container');
+        await engineWithFiles(['exec', db, 'sh', '-c', 'pg_dump --format=custom -U "$POSTGRES_USER" "$POSTGRES_DB"'], { stdout: dump });
+        assert.ok(statSync(dump).size > 0, 'an empty dump');
+
+        // Lose everything: containers and the database volume.
+        await composeRun(['down', '-v']);
+        assert.equal(await volumeExists(), false, `down -v left ${VOLUME}`);
+
+        // Only the database first: replicas started on an empty one would create the schema before the restore.
+        await composeRun(['up', '-d', 'db'], 5 * MINUTE);
+        const [fresh] = await containers('db');
+        assert.ok(fresh, 'no db container after up -d db');
+        // Over TCP: while a new volume is initialised, a temporary server listens on the Unix socket only.
+        const deadline = Date.now() + 2 * MINUTE;
+        while ((await run(ENGINE, ['exec', fresh, 'pg_isready', '-q', '-h', '127.0.0.1'])).code !== 0) {
+          if (Date.now() > deadline) throw new Error(`the new db did not become ready\n${await logs()}`);
+          await delay(500);
+        }
+        await engineWithFiles(
+          ['exec', '-i', fresh, 'sh', '-c', 'pg_restore --clean --if-exists --no-owner --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
+          { stdin: dump },
+        );
+      } finally {
+        rmSync(dumpDirectory, { recursive: true, force: true });
+      }
+
+      await composeRun(['up', '-d'], 5 * MINUTE);
+      await waitForReplicas(3 * MINUTE);
+      for (const [id, read] of await readFromEveryReplica('/users/?limit=100')) {
+        assert.equal(read.status, 200, `the list on ${id}`);
+        assert.deepEqual(read.body, users, `the restored list on ${id}`);
+      }
+      // The sequence was restored with the rows: a new user gets an id above all of them.
+      const response = await post({ first_name: 'After', last_name: 'Restore', email: 'after.restore@example.com' });
+      assert.equal(response.status, 201, await response.clone().text());
+      const user = (await response.json()) as User;
+      assert.ok(user.id > Math.max(...users.map((restored) => restored.id)), `new id ${user.id}`);
+      created.push(user);
+      const again = await post({ first_name: 'After', last_name: 'Restore', email: 'AFTER.restore@example.com' });
+      assert.equal(again.status, 409, 'the unique email index was restored');
+      await again.arrayBuffer();
+    },
+  );
 
   it('keeps the data in the named volume across down and up; down -v deletes it', { timeout: 6 * MINUTE }, async () => {
     assert.ok(await volumeExists(), `no volume ${VOLUME}`);
