@@ -124,6 +124,8 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
         RATE_LIMIT: '0',
         LOG_LEVEL: 'info',
         DATABASE_POOL_SIZE: '5',
+        // Metrics on, on the replicas' own network only (not published): read from inside a replica.
+        METRICS_PORT: '9464',
         // podman-compose builds with `podman build`; keep the Dockerfile's HEALTHCHECK there too.
         BUILDAH_FORMAT: 'docker',
       };
@@ -293,6 +295,54 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
     assert.equal(problem.status, 413);
     assert.equal(problem.code, 'BODY_TOO_LARGE');
     assert.equal(big.headers.get('server'), 'nginx', 'nginx should not tell its version');
+  });
+
+  it('follows one trace from the client through nginx to the replica: the same trace id in the answer and in both logs', async () => {
+    const trace = randomBytes(16).toString('hex');
+    const response = await api('/users/?limit=1', { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    assert.match(response.headers.get('traceparent') ?? '', new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
+    const replica = instanceOf(response);
+    // Without one from the client, nginx starts a trace, which the replica takes up.
+    const started = await api('/users/?limit=1');
+    await started.arrayBuffer();
+    const startedTrace = /^00-([0-9a-f]{32})-[0-9a-f]{16}-00$/.exec(started.headers.get('traceparent') ?? '')?.[1];
+    assert.ok(startedTrace, `a trace is started: ${started.headers.get('traceparent')}`);
+    // The replicas write their log in blocks at least every second (LOG_FLUSH_INTERVAL_MS).
+    const logOf = async (service: string) => {
+      const [name] = await containers(service);
+      const result = await run(ENGINE, ['logs', name!]);
+      return result.stdout + result.stderr;
+    };
+    let replicaLog = '';
+    for (let tries = 0; tries < 20 && !replicaLog.includes(`"trace_id":"${startedTrace}"`); tries++) {
+      await delay(250);
+      replicaLog = (await logOf('api1')) + (await logOf('api2'));
+    }
+    assert.ok(replicaLog.includes(`"trace_id":"${trace}"`), `the log of ${replica} names the trace`);
+    assert.ok(replicaLog.includes(`"trace_id":"${startedTrace}"`), "the replica's log names the trace nginx started");
+    const balancerLog = await logOf('lb');
+    assert.ok(balancerLog.includes(`traceparent=00-${trace}-00f067aa0ba902b7-01`), "nginx's access line names the client's trace");
+    assert.ok(balancerLog.includes(`traceparent=00-${startedTrace}-`), "nginx's access line names the trace it started");
+  });
+
+  it('serves Prometheus metrics inside each replica on METRICS_PORT, and none through the balancer', async () => {
+    const outside = await api('/metrics');
+    assert.equal(outside.status, 404);
+    await outside.arrayBuffer();
+    for (const service of REPLICAS) {
+      const [name] = await containers(service);
+      const scrape = await mustRun(ENGINE, [
+        'exec',
+        name!,
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:9464/metrics').then(async (r) => { if (r.status !== 200) process.exit(1); process.stdout.write(await r.text()); })",
+      ]);
+      assert.match(scrape.stdout, /^http_requests_total\{method="GET",route="\/healthcheck",status="200"\} \d+$/m, service);
+      assert.match(scrape.stdout, /^db_pool_connections\{state="total"\} [1-9]/m, service);
+    }
   });
 
   it('routes around a stopped replica, answers problem+json without any, and balances to them again once back', { timeout: 3 * MINUTE }, async () => {
