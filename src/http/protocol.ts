@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { apiHeadersOf, requestIdOf } from './hooks.js';
+import { apiHeadersOf, requestIdOf, requestTraceOf, traceparentOf } from './hooks.js';
 import { PROBLEM_TYPE } from './problems.js';
 
 // Node's http server answers a few requests itself, before any route or hook, with an empty body or by closing
@@ -35,14 +35,14 @@ export function installProtocolAnswers(app: FastifyInstance, instanceId: string)
 
   // The request is not read any further: its body (if any) is not awaited, the connection is closed.
   app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    const { head, body } = render(EXPECTATION_FAILED, requestIdOf(request), headers);
+    const { head, body } = render(EXPECTATION_FAILED, request, headers);
     response.writeHead(EXPECTATION_FAILED.status, head).end(body);
   });
   // Node has detached its parser: the socket is ours, and what follows the request is tunnel data, never read.
   app.server.on('connect', (request: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
     if (!socket.writable) return void socket.destroy();
-    const { head, body } = render(CONNECT_NOT_IMPLEMENTED, requestIdOf(request), headers);
+    const { head, body } = render(CONNECT_NOT_IMPLEMENTED, request, headers);
     let text = `HTTP/1.1 ${CONNECT_NOT_IMPLEMENTED.status} ${STATUS_CODES[CONNECT_NOT_IMPLEMENTED.status]}\r\n`;
     for (const [name, value] of Object.entries(head)) text += `${name}: ${String(value)}\r\n`;
     socket.once('finish', () => socket.destroy());
@@ -74,11 +74,12 @@ export function installProtocolAnswers(app: FastifyInstance, instanceId: string)
 }
 
 /** The headers and body of a problem answer written outside Fastify; the connection is closed after it. */
-function render(error: AppError, requestId: string, headers: OutgoingHttpHeaders): { head: OutgoingHttpHeaders; body: string } {
+function render(error: AppError, request: IncomingMessage, headers: OutgoingHttpHeaders): { head: OutgoingHttpHeaders; body: string } {
   const body = JSON.stringify(error.toProblem());
   const head: OutgoingHttpHeaders = {
     ...headers,
-    'x-request-id': requestId,
+    'x-request-id': requestIdOf(request),
+    traceparent: traceparentOf(requestTraceOf(request)),
     ...error.headers,
     'content-type': PROBLEM_TYPE,
     'content-length': Buffer.byteLength(body),

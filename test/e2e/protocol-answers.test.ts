@@ -77,7 +77,7 @@ async function apiHeadersOf(port: number): Promise<Record<string, string>> {
 }
 
 /** Headers that differ from one answer to the next, or with the body: the others are the same on every API answer. */
-const PER_ANSWER = new Set(['date', 'content-type', 'content-length', 'connection', 'keep-alive', 'x-request-id', 'retry-after', 'allow']);
+const PER_ANSWER = new Set(['date', 'content-type', 'content-length', 'connection', 'keep-alive', 'x-request-id', 'traceparent', 'retry-after', 'allow']);
 
 interface ProblemBody {
   type: string;
@@ -87,8 +87,11 @@ interface ProblemBody {
   code: string;
 }
 
-/** Asserts a problem+json answer: status, code, body fields, the request id and the headers of every API answer. */
-function assertProblem(response: RawResponse, status: number, code: string, apiHeaders: Record<string, string>): ProblemBody {
+/**
+ * Asserts a problem+json answer: status, code, body fields, the request id, the headers of every API answer, and
+ * (unless the request could not be parsed: `traced` false) a W3C traceparent.
+ */
+function assertProblem(response: RawResponse, status: number, code: string, apiHeaders: Record<string, string>, traced = true): ProblemBody {
   assert.equal(response.status, status);
   assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json(;|$)/);
   const problem = JSON.parse(response.body) as ProblemBody;
@@ -101,6 +104,7 @@ function assertProblem(response: RawResponse, status: number, code: string, apiH
   assert.match(response.headers['x-request-id'] ?? '', /^[A-Za-z0-9._:-]{1,128}$/);
   assert.equal(response.headers['x-content-type-options'], 'nosniff');
   for (const [name, value] of Object.entries(apiHeaders)) assert.equal(response.headers[name], value, `${name}, as on every API answer`);
+  if (traced) assert.match(response.headers['traceparent'] ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a traceparent');
   return problem;
 }
 
