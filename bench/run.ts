@@ -8,6 +8,7 @@ import { SERVER_ENTRY } from '../scripts/harness/server-process.js';
 import { GROUP_COMMIT_HEADERS, groupCommitCells, readGroupCommit, sumGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { describe, loadSuite, reportSuite, SCENARIO_KEYS, scenarios as allScenarios, wrkOn, type LoadSettings, type Scenario, type SideRun } from './load.js';
 import { metricsCostPart } from './metrics.js';
+import { exportPart, importPart } from './bulk.js';
 import { PgDatabases } from './postgres.js';
 import { fixed, machine, ms, table, verdict } from './report.js';
 import { copySqlite, copyUsers, mostCommonTrigram, samplePostgres, sampleSqlite, seedPostgres, seedSqlite } from './seed.js';
@@ -24,7 +25,7 @@ import { requireWrk } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
-const ALL = [...SCENARIO_KEYS, 'batches', 'metrics', 'shapes', 'scale', 'startup'] as const;
+const ALL = [...SCENARIO_KEYS, 'batches', 'metrics', 'shapes', 'scale', 'startup', 'export', 'import'] as const;
 type Part = (typeof ALL)[number];
 type Db = 'sqlite' | 'postgres';
 
@@ -54,6 +55,8 @@ const cli = parseCli({
     samples: { type: 'string', value: '<n>', default: '50', description: 'sequential requests per list shape' },
     profile: { type: 'boolean', description: 'run the service with --cpu-prof (profiles in the run directory; implies --keep)' },
     keep: { type: 'boolean', description: 'keep the run directory (databases, logs) under .bench/' },
+    'export-users': { type: 'string', value: '<n>', default: '1000000', description: 'users in the table the export part exports (its own database unless --users has as many)' },
+    'import-users': { type: 'string', value: '<n>', default: '100000', description: 'users the import part imports into an empty table' },
   },
 });
 const { flags } = cli;
@@ -66,6 +69,8 @@ const options = {
   threads: count('threads'),
   warmup: count('warmup', 0),
   samples: count('samples'),
+  exportUsers: count('export-users'),
+  importUsers: count('import-users'),
   pgUrl: flags['pg-url'],
   profile: flags.profile,
   keep: flags.keep || flags.profile,
@@ -81,7 +86,7 @@ for (const name of only ?? []) {
 }
 const wanted = (part: Part) => (only ? only.has(part) : part === 'shapes' || part === 'scale' ? SCALE : true);
 // Every part but the list shapes and the start-up puts load on the servers with wrk.
-if (ALL.some((part) => part !== 'shapes' && part !== 'startup' && wanted(part))) requireWrk();
+if (ALL.some((part) => !['shapes', 'startup', 'export', 'import'].includes(part) && wanted(part))) requireWrk();
 
 // ---------------------------------------------------------------------------------------------------------------
 const nonce = randomBytes(4).toString('hex');
@@ -117,6 +122,12 @@ async function serviceTarget(db: Db, users: number, tag: string): Promise<Target
   await migrating.stop();
   const seed = await seedPostgres(url, users);
   return { label: `service (${users} users, PostgreSQL)`, entry: SERVER_ENTRY, nodeArgs: serviceNodeArgs(`pg-${tag}`), env: { ...SERVICE_ENV, DATABASE_URL: url }, seed };
+}
+
+/** A service on a new, empty database (the service migrates it at its start). */
+async function emptyTarget(db: Db, tag: string): Promise<Target> {
+  const url = db === 'sqlite' ? `file:${join(runDir, `${tag}.db`)}` : await pgDatabases.create(tag.replace(/\W/g, ''));
+  return { label: `service (empty ${db === 'sqlite' ? 'SQLite' : 'PostgreSQL'} database)`, entry: SERVER_ENTRY, nodeArgs: [], env: { ...SERVICE_ENV, DATABASE_URL: url }, seed: { minId: 0, maxId: 0, count: 0, ms: 0 } };
 }
 
 const dbName = (db: Db) => (db === 'sqlite' ? 'SQLite' : 'PostgreSQL');
@@ -377,6 +388,14 @@ async function main(): Promise<void> {
     for (const db of DBS) await metricsCostPart({ servers, service: services[db]!, getById: scenario('get'), settings, nonce, say, progress });
   }
   if (wanted('startup')) await startupPart(naiveEntry);
+  for (const db of DBS) {
+    const bulk = { servers, say, progress };
+    if (wanted('export')) {
+      const large = services[db]!.seed.count >= options.exportUsers ? services[db]! : await serviceTarget(db, options.exportUsers, db === 'sqlite' ? 'export' : 'pgexport');
+      await exportPart(bulk, large, dbName(db));
+    }
+    if (wanted('import')) await importPart(bulk, (tag) => emptyTarget(db, tag), dbName(db), options.importUsers);
+  }
 
   say('## Start-up of every other server start of this run (seeded database), spawn → first 200');
   say();

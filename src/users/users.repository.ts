@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { AppError, DatabaseUnavailableError, EmailTakenError } from '../errors.js';
 import type { JsonText } from '../http/json-text.js';
-import { userModel, type User, type UserCreate, type UserFilters, type UserModel, type UserUpdate } from './users.schemas.js';
+import { userModel, type FieldDefinition, type User, type UserCreate, type UserFilters, type UserModel, type UserUpdate } from './users.schemas.js';
 
 // The users repository: its interface, and everything both dialects share (filter normalisation, the count
 // strategy, LIKE escaping, statement caching, parameters, error mapping). users.sql.sqlite.ts and
@@ -39,6 +39,69 @@ export interface UserPage {
   total: number | null;
 }
 
+/** Where an export reads its next rows: the list's filters and order, from a keyset position. */
+export interface UserExportCriteria {
+  filters: UserFilters;
+  sort: string;
+  descending: boolean;
+  /** The rows strictly after this key in the sort order; the first rows when absent. */
+  after?: SortKey;
+  limit: number;
+  /** The text the database renders the rows as: CSV records (no header) or NDJSON lines. */
+  as: 'csv' | 'ndjson';
+}
+
+declare const exportTextBrand: unique symbol;
+/**
+ * Users rendered by the database as an export's text: CSV records as src/http/csv.ts writes them (formulas
+ * neutralised), or NDJSON lines, each a User as GET /users/{id} sends it; every record or line ends its line. Sent
+ * as is, never parsed.
+ */
+export type UserExportText = string & { readonly [exportTextBrand]: true };
+/** Marks text as an export's text. The caller vouches for it. */
+export const asUserExportText = (text: string) => text as UserExportText;
+
+export interface UserExportPage {
+  text: UserExportText;
+  size: number;
+  /** Where the next page starts; null when this page is the last (fewer rows than the limit). */
+  lastKey: SortKey | null;
+}
+
+/** The SQL a CSV cell needs, as a dialect spells it. */
+export interface CsvSqlDialect {
+  /** The character of a code point. */
+  char(code: number): string;
+  /** Whether the text contains the other. */
+  contains(text: string, part: string): string;
+  /** A field's value as text, as the wire writes it (null stays null). */
+  text(field: FieldDefinition): string;
+}
+
+/**
+ * The SQL of one CSV record of a user, ending in CRLF: the rules of src/http/csv.ts (csvField and
+ * neutraliseFormulaText) in SQL, so that the database renders a page of an export as one text. A text cell that
+ * starts like a formula gets a leading quote; a cell holding a quote, comma, CR or LF is quoted, its quotes doubled.
+ * The tests compare both on both dialects.
+ */
+export function csvRecordSql(model: UserModel, dialect: CsvSqlDialect): string {
+  const { char, contains } = dialect;
+  const formulaStart = `('=', '+', '-', '@', ${char(9)}, ${char(13)})`;
+  const cells = model.fields.map((field) => {
+    const value = dialect.text(field);
+    if (field.kind === 'integer') return `coalesce(${value}, '')`;
+    const first = `substr(${value}, 1, 1)`;
+    const second = `substr(${value}, 2, 1)`;
+    const neutralised = `CASE WHEN ${first} IN ${formulaStart} OR (${first} = '''' AND (${second} IN ${formulaStart} OR ${second} = ''''))
+      THEN '''' || ${value} ELSE ${value} END`;
+    const quoted = [`'"'`, `','`, char(13), char(10)].map((part) => contains(value, part)).join(' OR ');
+    return `CASE WHEN ${value} IS NULL THEN ''
+      WHEN ${quoted} THEN '"' || replace(${neutralised}, '"', '""') || '"'
+      ELSE ${neutralised} END`;
+  });
+  return `${cells.join(" || ',' || ")} || ${char(13)} || ${char(10)}`;
+}
+
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
@@ -70,6 +133,18 @@ export interface UsersRepository {
   update(id: number, changes: UserUpdate, expected?: readonly string[]): Promise<User | undefined>;
   /** false when no row matched (absent, or with `expected`, its updated_at is not one of them). */
   delete(id: number, expected?: readonly string[]): Promise<boolean>;
+  /** A page of an export: up to `limit` rows after a keyset position, read in one statement. */
+  exportPage(criteria: UserExportCriteria): Promise<UserExportPage>;
+  /**
+   * Inserts the users in one transaction, each unless its email is taken (by an existing user or an earlier user of
+   * the list): for each user, whether it was created.
+   */
+  insertMany(users: readonly UserCreate[]): Promise<boolean[]>;
+  /**
+   * Inserts every user or none, in one transaction: the indexes of the users whose email is taken (by an existing
+   * user or an earlier user of the list); when there is any, nothing was created.
+   */
+  insertAllOrNone(users: readonly UserCreate[]): Promise<number[]>;
 }
 
 /** The users repository of a connected database. */
@@ -213,6 +288,34 @@ export function completeStoredUser(model: UserModel, stored: string): User {
   const user = JSON.parse(stored) as Record<string, unknown>;
   return Object.fromEntries(model.fields.map((field) => [field.name, user[field.name] ?? null])) as User;
 }
+
+/** The create field that is unique case-insensitively (the email), if the model has one. */
+export const uniqueCreateField = (model: UserModel) => model.created.find((field) => field.spec.unique === 'caseless');
+
+/** Folds a unique value as the databases' lower() does: ASCII letters only. */
+export const foldAscii = (text: string) => text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+
+/**
+ * Which users of an insert were created, from the unique keys (folded) the insert returned: the first user of each
+ * returned key, in order (a later user with the same key was refused by the unique index). Every user when the model
+ * has no unique field.
+ */
+export function createdByKey(model: UserModel, users: readonly UserCreate[], returnedKeys: Iterable<string>): boolean[] {
+  const unique = uniqueCreateField(model);
+  if (!unique) return users.map(() => true);
+  const unclaimed = new Set(returnedKeys);
+  return users.map((user) => unclaimed.delete(foldAscii(String((user as Record<string, unknown>)[unique.name]))));
+}
+
+/** Thrown inside a transaction to undo it: some users of an all-or-none insert were refused. */
+export class RefusedUsers extends Error {
+  constructor(readonly indexes: number[]) {
+    super('some users were refused: the transaction is undone');
+  }
+}
+
+/** The indexes of the users not created. */
+export const refusedIndexes = (created: readonly boolean[]) => created.flatMap((ok, index) => (ok ? [] : [index]));
 
 /** The domain error for a driver error: a duplicate email, an unavailable database, or the error itself (a 500). */
 export function domainErrorOf(database: Database, error: unknown): unknown {

@@ -8,6 +8,7 @@ import { UNAUTHORIZED, rateLimited as rateLimitedError } from '../http/access.js
 import { MALFORMED_URL } from '../http/problems.js';
 import { SERVER_ERRORS, URL_ERRORS, badRequest, bodyErrors, jsonResponse, problemResponse, ref } from '../http/openapi.js';
 import type { UserListResult, UsersService } from './users.service.js';
+import { answerBulkPathMethods, usersBulkRoutes } from './users.bulk.routes.js';
 import {
   DeletedSchema,
   UserIdParamsSchema,
@@ -102,7 +103,7 @@ export interface UsersRoutesOptions {
 
 export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
   fastify,
-  { users, secured, rateLimited, model = userModel },
+  { users, secured, rateLimited, model = userModel, importBodyLimit = 100 * 1024 * 1024 },
 ) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // With API_KEY set, every operation documents the bearer scheme and its 401; with RATE_LIMIT, the 429.
@@ -125,6 +126,10 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
   });
   const example = model.example as User;
   const etag = { ETag: { ...ETAG.ETag, examples: [etagOf(example)] } };
+
+  // GET /users/export, POST /users/import: static paths, which Fastify's router prefers to /users/:user_id. First,
+  // so that a method no route has there (PUT /users/export) is answered with their Allow, not the item's.
+  await fastify.register(usersBulkRoutes, { users, model, importBodyLimit, patternMessages: model.patternMessages });
 
   app.post(
     '/users/',
@@ -212,6 +217,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
     method: ['GET', 'HEAD'],
     url: '/users/:user_id',
     exposeHeadRoute: false,
+    onRequest: answerBulkPathMethods,
     schema: {
       operationId: 'getUser',
       summary: 'Get a user',
@@ -247,6 +253,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
   app.patch(
     '/users/:user_id',
     {
+      onRequest: answerBulkPathMethods,
       schema: {
         operationId: 'updateUser',
         summary: 'Update a user partially',
@@ -278,6 +285,7 @@ export const usersRoutes: FastifyPluginAsync<UsersRoutesOptions> = async (
   app.delete(
     '/users/:user_id',
     {
+      onRequest: answerBulkPathMethods,
       schema: {
         operationId: 'deleteUser',
         summary: 'Delete a user',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PreconditionFailedError, UserNotFoundError, ValidationError } from '../errors.js';
-import { createValues, type SortKey, type UserPage, type UsersRepository } from './users.repository.js';
+import { exportPages, importUsers, type ExportQuery, type ImportOptions, type ImportReport, type ImportRow } from './users.bulk.js';
+import { createValues, type SortKey, type UserExportPage, type UserPage, type UsersRepository } from './users.repository.js';
 import { userModel, type User, type UserCreate, type UserFilters, type UserListQuery, type UserModel, type UserUpdate } from './users.schemas.js';
 
 export interface UserListResult extends UserPage {
@@ -92,6 +93,16 @@ export class UsersService {
       count: query.count ?? true,
     });
     return { ...page, nextCursor: page.lastKey ? encodeCursor(query.sort, page.lastKey) : null };
+  }
+
+  /** Every user matching the filters, in pages (see users.bulk.ts): stops reading when the consumer stops. */
+  exportUsers(query: ExportQuery): AsyncGenerator<UserExportPage> {
+    return exportPages(this.users, query);
+  }
+
+  /** Creates users from rows as they arrive, into `report` (see users.bulk.ts: batches, all-or-none, resume). */
+  importUsers(rows: AsyncIterable<ImportRow>, options: ImportOptions, report: ImportReport): Promise<void> {
+    return importUsers(this.users, this.model, rows, options, report);
   }
 
   private decodeCursor(cursor: string, sort: string, field: string): SortKey {

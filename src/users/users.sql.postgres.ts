@@ -13,7 +13,12 @@ import {
   completeStoredUser,
   countStrategy,
   createValues,
+  createdByKey,
   domainErrorOf,
+  asUserExportText,
+  csvRecordSql,
+  refusedIndexes,
+  uniqueCreateField,
   filterConditions,
   likePattern,
   whereOf,
@@ -21,6 +26,8 @@ import {
   type FilterBuilders,
   type IdempotentRequest,
   type SortKey,
+  type UserExportCriteria,
+  type UserExportPage,
   type UserListCriteria,
   type UserPage,
   type UsersRepository,
@@ -116,6 +123,10 @@ export class PostgresUsersRepository implements UsersRepository {
   private readonly writtenText: FieldDefinition[];
   private readonly timestampSorts: Set<string>;
   private readonly statementNames = new StatementCache<string>(statementName);
+  /** Many users from one array parameter per field; returns the folded unique key of each user created. */
+  private readonly insertManyText: string;
+  /** A user of an export's page as a CSV record (src/http/csv.ts rules). */
+  private readonly csvRecord: string;
 
   constructor(
     private readonly database: PostgresDatabase,
@@ -143,6 +154,22 @@ export class PostgresUsersRepository implements UsersRepository {
     this.updateTexts = new StatementCache<string>();
     this.writtenText = model.fields.filter((field) => field.kind === 'text' && (field.spec.create || field.spec.patch));
     this.timestampSorts = new Set([...model.sorts].filter(([, sort]) => sort.field.kind === 'timestamp').map(([name]) => name));
+    this.csvRecord = csvRecordSql(model, {
+      char: (code) => `chr(${code})`,
+      contains: (text, part) => `strpos(${text}, ${part}) > 0`,
+      text: (field) => (field.kind === 'integer' ? `page.${field.name}::text` : field.kind === 'timestamp' ? wireTimestamp(`page.${field.name}`) : `page.${field.name}`),
+    });
+    // One statement per batch, the rows in order (WITH ORDINALITY). NOT EXISTS spares an identity value for a user
+    // of a known email; DO NOTHING skips a duplicate within the batch (or one committed meanwhile).
+    const unique = uniqueCreateField(model);
+    const names = model.created.map((field) => field.name);
+    this.insertManyText = `INSERT INTO users (${names.join(', ')})
+      SELECT ${names.map((name) => `input.${name}`).join(', ')}
+      FROM unnest(${model.created.map((field, index) => `$${index + 1}::${CASTS[field.kind]}[]`).join(', ')})
+        WITH ORDINALITY AS input(${names.join(', ')}, n)
+      ${unique ? `WHERE NOT EXISTS (SELECT FROM users WHERE lower(users.${unique.name}) = lower(input.${unique.name} COLLATE "C"))` : ''}
+      ORDER BY input.n
+      ON CONFLICT DO NOTHING RETURNING ${unique ? `lower(${unique.name})` : 'id'} AS key`;
   }
 
   /**
@@ -258,6 +285,80 @@ export class PostgresUsersRepository implements UsersRepository {
     const text = expected ? this.conditionalDeleteText : this.deleteText;
     const values = expected ? [id, expectedVersions(expected)] : [id];
     return (await this.query(this.pool, { text, values })).length > 0;
+  }
+
+  async exportPage(criteria: UserExportCriteria): Promise<UserExportPage> {
+    const active = activeFilters(this.model, criteria.filters);
+    const direction = criteria.descending ? 'DESC' : 'ASC';
+    const expression = this.model.sorts.get(criteria.sort)!.expression;
+    const parameters = new SqlParameters('positional');
+    const listCriteria = { ...criteria, offset: 0, count: false };
+    const where = whereOf([...filterConditions(active, FILTERS, parameters, undefined), ...this.keysetConditions(listCriteria, parameters)]);
+    const limit = parameters.add(criteria.limit);
+    // The cursor carries a timestamp as the wire shows it (and as SQLite stores it).
+    const lastValue = this.timestampSorts.has(criteria.sort) ? wireTimestamp('page.sort_key') : 'page.sort_key';
+    const line = criteria.as === 'csv' ? this.csvRecord : `row_to_json(rendered)::text || E'\\n'`;
+    // One text per page, rendered by PostgreSQL as the list renders a page: no JS value per row or field.
+    const text = `
+      SELECT coalesce(string_agg(${line}, '' ORDER BY page.rn), '') AS text,
+             count(*)::integer AS size,
+             min(${lastValue}) FILTER (WHERE page.rn = ${limit}) AS last_value,
+             min(page.id) FILTER (WHERE page.rn = ${limit}) AS last_id
+      FROM (
+        SELECT *, row_number() OVER (ORDER BY sort_key ${direction}, id ${direction}) AS rn FROM (
+          SELECT ${this.model.fields.map((field) => field.name).join(', ')}, ${expression} AS sort_key
+          FROM users ${where} ORDER BY ${expression} ${direction}, id ${direction} LIMIT ${limit}
+        ) AS fetched
+      ) AS page
+      CROSS JOIN LATERAL (SELECT ${this.selectList('page.')}) AS rendered`;
+    // q is planned for its pattern each time (see list).
+    const [page] = await this.query<{ text: string; size: number; last_value: string | number | null; last_id: number | null }>(
+      this.pool,
+      { text, values: parameters.values },
+      criteria.filters.q === undefined ? 'once' : 'each time',
+    );
+    const { last_value, last_id } = page!;
+    const lastKey: SortKey | null = last_value !== null && last_id !== null ? { value: last_value, id: last_id } : null;
+    return { text: asUserExportText(page!.text), size: page!.size, lastKey };
+  }
+
+  async insertMany(users: readonly UserCreate[]): Promise<boolean[]> {
+    return this.insertRows(this.pool, users);
+  }
+
+  async insertAllOrNone(users: readonly UserCreate[]): Promise<number[]> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw domainErrorOf(this.database, error);
+    }
+    let broken: Error | boolean = false;
+    try {
+      await client.query('BEGIN');
+      const refused = refusedIndexes(await this.insertRows(client, users));
+      await client.query(refused.length > 0 ? 'ROLLBACK' : 'COMMIT');
+      return refused;
+    } catch (error) {
+      // As insertOnce: a lost connection is closed, otherwise rolled back (and closed if even that fails).
+      if (isPgConnectionLost(error)) {
+        broken = error instanceof Error ? error : true;
+      } else {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : true;
+        });
+      }
+      throw domainErrorOf(this.database, error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async insertRows(executor: pg.Pool | pg.PoolClient, users: readonly UserCreate[]): Promise<boolean[]> {
+    users.forEach((user) => this.assertStorable(user));
+    const columns = this.model.created.map((field) => users.map((user) => (user as Record<string, unknown>)[field.name] ?? null));
+    const returned = await this.query<{ key: string | number }>(executor, { text: this.insertManyText, values: columns });
+    return createdByKey(this.model, users, returned.map((row) => String(row.key)));
   }
 
   /** With If-Match: only while the row's updated_at, as the wire shows it, is one of the expected values. */

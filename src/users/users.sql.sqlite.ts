@@ -11,7 +11,13 @@ import {
   completeStoredUser,
   countStrategy,
   createValues,
+  createdByKey,
   domainErrorOf,
+  RefusedUsers,
+  asUserExportText,
+  csvRecordSql,
+  refusedIndexes,
+  uniqueCreateField,
   filterConditions,
   likePattern,
   whereOf,
@@ -20,6 +26,8 @@ import {
   type FilterBuilders,
   type IdempotentRequest,
   type SortKey,
+  type UserExportCriteria,
+  type UserExportPage,
   type UserListCriteria,
   type UserPage,
   type UsersRepository,
@@ -94,6 +102,8 @@ class ConnectionStatements {
   readonly findById: BetterSqlite3.Statement;
   readonly delete: BetterSqlite3.Statement;
   readonly conditionalDelete: BetterSqlite3.Statement;
+  /** Many users from one JSON array of value arrays; returns the folded unique key of each user created. */
+  readonly insertMany: BetterSqlite3.Statement;
   readonly cache: StatementCache<BetterSqlite3.Statement>;
   /** Set by the repository: transactions are functions of one connection too. */
   insertOnce!: BetterSqlite3.Transaction<(user: UserCreate, request: IdempotentRequest) => { user: User; replayed: boolean }>;
@@ -113,6 +123,17 @@ class ConnectionStatements {
     this.findById = sqlite.prepare(`SELECT ${columns} FROM users WHERE id = ?`);
     this.delete = sqlite.prepare('DELETE FROM users WHERE id = :id RETURNING id');
     this.conditionalDelete = sqlite.prepare(`DELETE FROM users WHERE id = :id ${IF_MATCH} RETURNING id`);
+    // One statement for a whole batch: the per-statement cost is paid once, not per user (see docs/PERFORMANCE.md,
+    // "Export and import"). DO NOTHING (not OR IGNORE) skips a duplicate of a unique index only; WHERE true keeps
+    // the parser from reading ON CONFLICT as a join. The rows are inserted in array order.
+    const unique = uniqueCreateField(model);
+    this.insertMany = sqlite
+      .prepare(
+        `INSERT INTO users (${created.join(', ')})
+         SELECT ${created.map((_name, index) => `value->>${index}`).join(', ')} FROM json_each(?) WHERE true ORDER BY key
+         ON CONFLICT DO NOTHING RETURNING ${unique ? `lower(${unique.name})` : 'id'}`,
+      )
+      .pluck();
   }
 }
 
@@ -121,7 +142,11 @@ export class SqliteUsersRepository implements UsersRepository {
   private readonly columns: string;
   /** A page of users as one JSON array (the text JSON.stringify gives the rows); an empty page is `[]`. */
   private readonly jsonPage: string;
+  /** A user as a JSON object, as GET /users/{id} sends it. */
+  private readonly jsonObject: string;
   private current: ConnectionStatements;
+  /** A user as a CSV record (src/http/csv.ts rules), for exports. */
+  private readonly csvRecord: string;
 
   constructor(
     private readonly database: SqliteDatabase,
@@ -130,8 +155,14 @@ export class SqliteUsersRepository implements UsersRepository {
     const names = model.fields.map((field) => field.name);
     this.columns = names.join(', ');
     // json_object writes each row into one growing buffer (fewer allocations than concatenating with ||).
-    this.jsonPage = `json_group_array(json_object(${names.map((name) => `'${name}', ${name}`).join(', ')}))`;
+    this.jsonObject = `json_object(${names.map((name) => `'${name}', ${name}`).join(', ')})`;
+    this.jsonPage = `json_group_array(${this.jsonObject})`;
     this.current = this.prepare(database.sqlite);
+    this.csvRecord = csvRecordSql(model, {
+      char: (code) => `char(${code})`,
+      contains: (text, part) => `instr(${text}, ${part}) > 0`,
+      text: (field) => (field.kind === 'integer' ? `CAST(${field.name} AS TEXT)` : field.name),
+    });
   }
 
   /** The statements of the database's current connection (set for the synchronous run of one call). */
@@ -224,6 +255,54 @@ export class SqliteUsersRepository implements UsersRepository {
 
   list(criteria: UserListCriteria): Promise<UserPage> {
     return this.read((statements) => statements.list(criteria));
+  }
+
+  exportPage(criteria: UserExportCriteria): Promise<UserExportPage> {
+    return this.read((statements) => {
+      const active = activeFilters(this.model, criteria.filters);
+      const counting = countStrategy(active);
+      const useRangeIndex = counting.kind === 'histogram' && this.rangeIndexIsCheaper(this.countHistogram(counting), criteria.limit);
+      const query = this.buildQuery({ ...criteria, offset: 0, count: false }, active, useRangeIndex);
+      const rows = query.rows(`${this.columns}, ${query.expression} AS sort_key`, ':limit', '0');
+      const line = criteria.as === 'csv' ? this.csvRecord : `${this.jsonObject} || char(10)`;
+      // One text per page, rendered by SQLite as the list renders a page: no JS value per row or field. The
+      // aggregates take the rows in the order the LIMITed subquery yields them (see pageStatement); the last key is
+      // the last element of the page's keys.
+      const text = `SELECT group_concat(${line}, '') AS text, count(*) AS size,
+          json_group_array(sort_key) ->> '$[#-1]' AS last_value, json_group_array(id) ->> '$[#-1]' AS last_id
+        FROM (${rows})`;
+      const page = statements.cache.get(text).get({ ...query.params, limit: criteria.limit }) as {
+        text: string | null;
+        size: number;
+        last_value: string | number;
+        last_id: number;
+      };
+      const lastKey = page.size === criteria.limit ? { value: page.last_value, id: page.last_id } : null;
+      return { text: asUserExportText(page.text ?? ''), size: page.size, lastKey };
+    });
+  }
+
+  insertMany(users: readonly UserCreate[]): Promise<boolean[]> {
+    return this.write((statements) => this.insertRows(statements, users));
+  }
+
+  async insertAllOrNone(users: readonly UserCreate[]): Promise<number[]> {
+    try {
+      await this.write((statements) => {
+        const refused = refusedIndexes(this.insertRows(statements, users));
+        // Thrown in the write's savepoint: it is rolled back, the other writes of the group commit are not.
+        if (refused.length > 0) throw new RefusedUsers(refused);
+      });
+      return [];
+    } catch (error) {
+      if (error instanceof RefusedUsers) return error.indexes;
+      throw error;
+    }
+  }
+
+  private insertRows(statements: ConnectionStatements, users: readonly UserCreate[]): boolean[] {
+    const values = JSON.stringify(users.map((user) => createValues(this.model, user)));
+    return createdByKey(this.model, users, statements.insertMany.all(values) as string[]);
   }
 
   /** The page, its cursor and its total, read in one transaction: one snapshot even with other writers. */

@@ -55,6 +55,9 @@ const OPERATION_IDS = [
   'headUser',
   'updateUser',
   'deleteUser',
+  'getUsersExport',
+  'headUsersExport',
+  'importUsers',
 ];
 
 const operationsOf = (document: OpenApiDocument) =>

@@ -184,12 +184,17 @@ describe('the OpenAPI document served at GET /openapi.json', () => {
     assert.deepEqual(wrong, []);
   });
 
-  it('describes every success response as application/json with a schema, and 304 as empty', () => {
+  it('describes every success response as application/json with a schema (the export: CSV and NDJSON), and 304 as empty', () => {
     for (const { label, op } of allOperations()) {
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) >= 400) continue;
         if (status === '304' || label.startsWith('HEAD ')) {
           assert.equal(response.content, undefined, `${label} 304 has no body`);
+          continue;
+        }
+        if (label === 'GET /users/export') {
+          assert.deepEqual(Object.keys(response.content ?? {}), ['text/csv', 'application/x-ndjson'], label);
+          for (const media of Object.values(response.content ?? {})) assert.equal(media.schema.type, 'string', label);
           continue;
         }
         assert.ok(response.content?.['application/json']?.schema, `${label} ${status} must have an application/json schema`);
