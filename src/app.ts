@@ -86,8 +86,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     logController: new AccessLogController(),
     genReqId: requestIdOf,
     // Every log line of a request names its W3C trace (the caller's traceparent, or one that starts here).
-    childLoggerFactory: (logger, bindings, options, raw) =>
-      logger.child({ ...bindings, trace_id: requestTraceOf(raw as IncomingMessage).traceId }, options),
+    childLoggerFactory: (logger, bindings, options, raw) => {
+      // Fastify's bindings object is made for this call: added to, not copied.
+      (bindings as Record<string, unknown>)['trace_id'] = requestTraceOf(raw as IncomingMessage).traceId;
+      return logger.child(bindings, options);
+    },
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

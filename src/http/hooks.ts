@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppError } from '../errors.js';
@@ -27,7 +27,18 @@ export interface TraceContext {
   flags: string;
 }
 
-const newId = () => randomUUID().replaceAll('-', '');
+// Random ids in hex from a pool refilled 256 ids at a time: a UUID with its dashes removed cost ~0.4 µs a request
+// (profile of GET by id), mostly the replace.
+const ID_POOL = Buffer.alloc(16 * 256);
+let idOffset = ID_POOL.length;
+function newId(): string {
+  if (idOffset === ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idOffset = 0;
+  }
+  idOffset += 16;
+  return ID_POOL.toString('hex', idOffset - 16, idOffset);
+}
 
 /** The trace of a request: the caller's (a valid `traceparent`), or a new one that starts here. */
 export function traceOf(request: IncomingMessage): TraceContext {
