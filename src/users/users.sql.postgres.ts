@@ -193,6 +193,17 @@ export class PostgresUsersRepository implements UsersRepository {
 
   async insertOnce(user: UserCreate, request: IdempotentRequest): Promise<{ user: User; replayed: boolean }> {
     this.assertStorable(user);
+    return this.inTransaction(async (client) => ({ result: await this.createOnce(client, user, request), commit: true }));
+  }
+
+  /**
+   * Runs `work` in a transaction on a connection of its own, committed when it says so (rolled back otherwise).
+   * A connection in an unknown state (the client stopped waiting for a statement that may still run, or the
+   * connection is lost) is closed at once: a ROLLBACK would queue behind that statement. Otherwise the server
+   * answered: roll back, and close the connection if even that fails. Closing it ends the transaction (or, when the
+   * server cannot see the close, idle_in_transaction_session_timeout does).
+   */
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<{ result: T; commit: boolean }>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -203,14 +214,10 @@ export class PostgresUsersRepository implements UsersRepository {
     let broken: Error | boolean = false;
     try {
       await client.query('BEGIN');
-      const result = await this.createOnce(client, user, request);
-      await client.query('COMMIT');
+      const { result, commit } = await work(client);
+      await client.query(commit ? 'COMMIT' : 'ROLLBACK');
       return result;
     } catch (error) {
-      // A connection in an unknown state (the client stopped waiting for a statement that may still run, or the
-      // connection is lost) is closed at once: a ROLLBACK would queue behind that statement. Otherwise the server
-      // answered: roll back, and close the connection if even that fails. Closing it ends the transaction (or, when
-      // the server cannot see the close, idle_in_transaction_session_timeout does).
       if (isPgConnectionLost(error)) {
         broken = error instanceof Error ? error : true;
       } else {
@@ -327,31 +334,10 @@ export class PostgresUsersRepository implements UsersRepository {
   }
 
   async insertAllOrNone(users: readonly UserCreate[]): Promise<number[]> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw domainErrorOf(this.database, error);
-    }
-    let broken: Error | boolean = false;
-    try {
-      await client.query('BEGIN');
+    return this.inTransaction(async (client) => {
       const refused = refusedIndexes(await this.insertRows(client, users));
-      await client.query(refused.length > 0 ? 'ROLLBACK' : 'COMMIT');
-      return refused;
-    } catch (error) {
-      // As insertOnce: a lost connection is closed, otherwise rolled back (and closed if even that fails).
-      if (isPgConnectionLost(error)) {
-        broken = error instanceof Error ? error : true;
-      } else {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError instanceof Error ? rollbackError : true;
-        });
-      }
-      throw domainErrorOf(this.database, error);
-    } finally {
-      client.release(broken);
-    }
+      return { result: refused, commit: refused.length === 0 };
+    });
   }
 
   private async insertRows(executor: pg.Pool | pg.PoolClient, users: readonly UserCreate[]): Promise<boolean[]> {
