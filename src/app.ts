@@ -10,7 +10,7 @@ import { ProblemSchema, ValidationError } from './errors.js';
 import { Readiness, healthRoutes } from './health/health.routes.js';
 import { readMigrations } from './db/migrations.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
-import { AccessLogController, apiHeadersOf, installRequestHooks, requestIdOf, requestTraceOf, traceparentOf } from './http/hooks.js';
+import { AccessLogController, apiHeadersOf, installRequestHooks, requestHeadersOf, requestIdOf, requestTraceOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { openBufferedLog } from './http/log-destination.js';
 import { badRequest, finishDocument, jsonResponse, unavailable } from './http/openapi.js';
@@ -101,10 +101,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     // answers would echo the URL. No hook has run yet: the headers of every answer are set here.
     frameworkErrors: (error, request, reply) =>
       sendProblem(
-        reply
-          .headers(answerHeaders)
-          .header('x-request-id', request.id)
-          .header('traceparent', traceparentOf(requestTraceOf(request.raw))),
+        reply.headers(answerHeaders).headers(requestHeadersOf(request.raw, request.id)),
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ValidationError([{ location: ['path'], message: 'is too long' }]) : MALFORMED_URL,
       ),
     trustProxy: config.TRUST_PROXY,

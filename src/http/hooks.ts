@@ -19,7 +19,7 @@ const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 
 /** A request's place in a trace: the trace it belongs to, and this server's span in it. */
-export interface TraceContext {
+interface TraceContext {
   traceId: string;
   /** This server's span: the parent id of whatever it calls, and the one it answers with. */
   spanId: string;
@@ -41,7 +41,7 @@ function newId(): string {
 }
 
 /** The trace of a request: the caller's (a valid `traceparent`), or a new one that starts here. */
-export function traceOf(request: IncomingMessage): TraceContext {
+function traceOf(request: IncomingMessage): TraceContext {
   const given = request.headers.traceparent;
   const match = typeof given === 'string' ? TRACEPARENT.exec(given) : null;
   // A version-00 header is exactly 55 characters; a later version may be longer; version ff is invalid.
@@ -53,7 +53,7 @@ export function traceOf(request: IncomingMessage): TraceContext {
 }
 
 /** The traceparent this server answers with: the trace, and its own span as the parent of what follows. */
-export const traceparentOf = (trace: TraceContext) => `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
+const traceparentOf = (trace: TraceContext) => `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
 
 const TRACE = Symbol('trace');
 type TracedMessage = IncomingMessage & { [TRACE]?: TraceContext };
@@ -63,6 +63,15 @@ export function requestTraceOf(request: IncomingMessage): TraceContext {
   const traced = request as TracedMessage;
   return (traced[TRACE] ??= traceOf(request));
 }
+
+/**
+ * The headers that name one request, on every answer to it: its id and its trace. Set by the request hook, and by the
+ * answers given before any hook runs (frameworkErrors, protocol.ts).
+ */
+export const requestHeadersOf = (request: IncomingMessage, requestId: string) => ({
+  'x-request-id': requestId,
+  traceparent: traceparentOf(requestTraceOf(request)),
+});
 
 // Computed once: the API answers JSON only, so nothing may be framed, sniffed or loaded from elsewhere.
 export const API_HEADERS = {
@@ -108,8 +117,7 @@ export function installRequestHooks(app: FastifyInstance, instanceId: string, re
   const docsHeaders = { ...apiHeaders, ...DOCS_HEADERS };
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/docs') ? docsHeaders : apiHeaders);
-    reply.header('x-request-id', request.id);
-    reply.header('traceparent', traceparentOf(requestTraceOf(request.raw)));
+    reply.headers(requestHeadersOf(request.raw, request.id));
     const refusal = refuse?.(request);
     if (refusal) {
       sendProblem(reply, refusal);

@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { apiHeadersOf, requestIdOf, requestTraceOf, traceparentOf } from './hooks.js';
+import { apiHeadersOf, requestHeadersOf, requestIdOf } from './hooks.js';
 import { PROBLEM_TYPE } from './problems.js';
 
 // Node's http server answers a few requests itself, before any route or hook, with an empty body or by closing
@@ -78,8 +78,7 @@ function render(error: AppError, request: IncomingMessage, headers: OutgoingHttp
   const body = JSON.stringify(error.toProblem());
   const head: OutgoingHttpHeaders = {
     ...headers,
-    'x-request-id': requestIdOf(request),
-    traceparent: traceparentOf(requestTraceOf(request)),
+    ...requestHeadersOf(request, requestIdOf(request)),
     ...error.headers,
     'content-type': PROBLEM_TYPE,
     'content-length': Buffer.byteLength(body),

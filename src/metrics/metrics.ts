@@ -12,7 +12,7 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const QUERY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** The label of requests no route matched: their raw URLs would make a label value per URL. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** The route template as OpenAPI writes it: /users/:user_id becomes /users/{user_id}. */
 const templateOf = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -23,7 +23,7 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${lette
 type Labels = Record<string, string>;
 
 /** The observations of one label set: counts per bucket (the last one: above every bound), their sum and count. */
-export interface HistogramSeries {
+interface HistogramSeries {
   readonly labels: Labels;
   readonly buckets: Float64Array;
   sum: number;
@@ -39,7 +39,7 @@ type MetricValue = { labels: Record<string, string | number>; value: number; met
  * as a histogram, and with `counter`, as a counter of the same series' counts, so that the text format and the
  * cluster's aggregation are prom-client's.
  */
-export class FastHistogram {
+class FastHistogram {
   private readonly series: HistogramSeries[] = [];
 
   constructor(
