@@ -40,14 +40,19 @@ export const IMPORT_MEDIA_TYPE = new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'An
 export const UPLOAD_INCOMPLETE = new AppError(400, 'UPLOAD_INCOMPLETE', 'The upload ended before its end; the rows settled before stay.');
 
 /** The methods of the bulk paths, by the segment after /users/. */
-const BULK_PATH_METHODS: Readonly<Record<string, string>> = { export: 'GET, HEAD', import: 'POST' };
+// A Map, not an object: an id such as `valueOf` or `constructor` must not find Object.prototype's members (the fuzzer
+// found PATCH /users/valueOf answered 405).
+const BULK_PATH_METHODS: ReadonlyMap<string, string> = new Map([
+  ['export', 'GET, HEAD'],
+  ['import', 'POST'],
+]);
 
 /**
  * An onRequest hook of the /users/:user_id routes: the router sends them the methods the bulk paths do not take
  * (PATCH /users/export, GET /users/import), which are a 405 with the bulk path's Allow, as for any known path.
  */
 export function answerBulkPathMethods(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  const allow = BULK_PATH_METHODS[(request.params as { user_id?: string }).user_id ?? ''];
+  const allow = BULK_PATH_METHODS.get((request.params as { user_id?: string }).user_id ?? '');
   if (allow === undefined) return done();
   sendProblem(reply, new AppError(405, 'METHOD_NOT_ALLOWED', `This method is not allowed here; use ${allow}.`, undefined, { allow }));
 }

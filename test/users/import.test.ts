@@ -262,6 +262,13 @@ for (const dialect of TEST_DIALECTS) {
       }
       assert.equal((await t.request({ url: '/users/12345' })).statusCode, 404);
       assert.equal((await t.request({ url: '/users/importer' })).statusCode, 422);
+      // Names of Object.prototype's members are ids like any other, not bulk paths.
+      for (const id of ['valueOf', 'constructor', 'toString', '__proto__']) {
+        for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
+          const response = await t.request({ method, url: `/users/${id}`, ...(method === 'PATCH' && { payload: { age: 1 } }) });
+          assert.equal(response.statusCode, 422, `${method} /users/${id}`);
+        }
+      }
     });
   });
 
