@@ -316,7 +316,7 @@ export class SqliteUsersRepository implements UsersRepository {
     const offset = criteria.after ? 0 : criteria.offset;
     const params = query.params;
     const { json, size } = this.pageStatement(query).get({ ...params, limit: criteria.limit, offset }) as {
-      json: string;
+      json: Buffer;
       size: number;
     };
     // The last row of the page and the one after it: the cursor, and whether a next page exists.
@@ -428,11 +428,12 @@ export class SqliteUsersRepository implements UsersRepository {
   /**
    * The page as one JSON string rendered by SQLite: no JS object per row. json_group_array takes the rows in
    * the order the LIMITed subquery yields them (SQLite runs it as a co-routine, in ORDER BY order); an
-   * ORDER BY inside the aggregate would sort the page a second time.
+   * ORDER BY inside the aggregate would sort the page a second time. As a BLOB: the UTF-8 bytes go to the socket
+   * as they are, never decoded into a JS string.
    */
   private pageStatement(query: ListQuery): BetterSqlite3.Statement {
     return this.current.cache.get(`
-      SELECT ${this.jsonPage} AS json, count(*) AS size FROM (
+      SELECT CAST(${this.jsonPage} AS BLOB) AS json, count(*) AS size FROM (
         ${query.rows(this.columns, ':limit', ':offset')}
       )`);
   }
