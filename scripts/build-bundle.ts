@@ -10,6 +10,7 @@ import { analyzeMetafile, build, type Plugin } from 'esbuild';
 //   dist/server.js        the entry: `node dist/server.js` (npm start, the Docker image, the tests, the benchmark)
 //   dist/db/migrate.js    the entry of `npm run db:migrate`
 //   dist/db/backup.js     the entry of `npm run db:backup` (docs/OPERATIONS.md)
+//   dist/db/checkpointer.js  the SQLite WAL checkpointer's thread (src/db/checkpointer.ts)
 //   dist/db/postgres.js   the PostgreSQL pool and migrations (pg in a chunk of its own), loaded only for a
 //                         postgres:// DATABASE_URL
 //   dist/*-<hash>.js      the code, in chunks shared by the entries, each with its source map (*.js.map)
@@ -28,6 +29,7 @@ const ENTRIES: Record<string, string> = {
   server: 'src/server.ts',
   'db/migrate': 'src/db/migrate.ts',
   'db/backup': 'src/db/backup.ts',
+  'db/checkpointer': 'src/db/checkpointer.worker.ts',
 };
 /** Loaded by a dynamic import of the code, and named so: output name -> source. */
 const NAMED_CHUNKS: Record<string, string> = { 'db/postgres': 'src/db/postgres.ts' };

@@ -42,6 +42,8 @@ export interface GroupCommitOptions {
   refusal: () => Error | undefined;
   /** Told of every error a write or the commit met (read-only files are noticed here). */
   onError: (error: unknown) => void;
+  /** Told of every committed transaction (the checkpointer copies it from the WAL). */
+  onCommit?: () => void;
 }
 
 /**
@@ -154,6 +156,7 @@ export class GroupCommit {
       return;
     }
     this.record(batch.length);
+    this.options.onCommit?.();
     for (const [index, write] of batch.entries()) {
       const result = results[index]!;
       if (result.ok) write.resolve(result.value);

@@ -7,6 +7,7 @@ import { DatabaseUnavailableError } from '../errors.js';
 import { SILENT_LOG, type DatabaseLog, type SqliteDatabase } from './database.js';
 import { sqliteErrorCode, sqliteFaultOf } from './sqlite-errors.js';
 import { BACKOFF_MS, GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from './checkpointer.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
 type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
@@ -171,6 +172,9 @@ class ServedSqlite implements SqliteDatabase {
   private pingStatement: BetterSqlite3.Statement;
   private writeProbe: BetterSqlite3.Statement;
   private readonly commits: GroupCommit;
+  /** Started at the first commit on a file (never for :memory:), stopped when the file is reopened or closed. */
+  private checkpointer: Checkpointer | undefined;
+  private checkpointerFault: string | undefined;
 
   constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
     this.connection = sqlite;
@@ -179,6 +183,7 @@ class ServedSqlite implements SqliteDatabase {
     this.settings = options.settings ?? loadConfig({});
     this.log = options.log ?? SILENT_LOG;
     sqlite.pragma('busy_timeout = 0');
+    sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     this.commits = new GroupCommit({
       connection: () => this.connection,
@@ -187,6 +192,7 @@ class ServedSqlite implements SqliteDatabase {
       onError: (error) => {
         if (sqliteErrorCode(error)?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
       },
+      onCommit: sqlite.memory ? undefined : () => (this.checkpointer ??= this.startCheckpointer()).committed(),
     });
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
@@ -247,10 +253,37 @@ class ServedSqlite implements SqliteDatabase {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
+    // First: the server's connection, closed last, then copies what is left and removes the WAL.
+    await this.stopCheckpointer();
     const { stats } = this.commits;
     if (stats.writes > 0) this.log.info({ ...stats }, 'sqlite group commit');
     await this.restoring?.catch(() => {});
     if (this.connection.open) this.connection.close();
+  }
+
+  private startCheckpointer(): Checkpointer {
+    const identity = identityOf(this.filename) ?? { dev: -1, ino: -1 };
+    return new Checkpointer({ filename: this.filename, synchronous: this.settings.SQLITE_SYNCHRONOUS, identity }, (report) =>
+      this.onCheckpointerReport(report),
+    );
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.close();
+  }
+
+  /** Said once per fault: the server's connection checkpoints past SERVER_AUTOCHECKPOINT_PAGES meanwhile. */
+  private onCheckpointerReport({ kind, code }: CheckpointerReport): void {
+    if (kind === 'recovered') {
+      this.log.warn({ file: this.filename, code }, 'WAL checkpoints work again');
+      this.checkpointerFault = undefined;
+    } else if (this.checkpointerFault !== code) {
+      this.checkpointerFault = code;
+      const what = kind === 'stopped' ? 'the WAL checkpointer stopped' : 'a WAL checkpoint failed';
+      this.log.warn({ file: this.filename, code }, `${what}; the server's connection checkpoints the WAL itself past ${SERVER_AUTOCHECKPOINT_PAGES} pages`);
+    }
   }
 
   private probesOf(sqlite: BetterSqlite3.Database): [BetterSqlite3.Statement, BetterSqlite3.Statement] {
@@ -356,6 +389,7 @@ class ServedSqlite implements SqliteDatabase {
       sqlite = openSqlite(this.filename, this.settings, true);
       migrateSqlite(sqlite);
       sqlite.pragma('busy_timeout = 0');
+      sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
       const probes = this.probesOf(sqlite);
       if (onlyIfWritable) runWriteProbe(probes[1]);
       const previous = this.connection;
@@ -366,6 +400,8 @@ class ServedSqlite implements SqliteDatabase {
       if (this.fault) this.log.warn({ file: this.filename, fault: this.fault }, 'the database file takes writes again');
       this.fault = undefined;
       this.restoreFailed = false;
+      // The thread's connection is to the file before: the next commit starts one on this file.
+      void this.stopCheckpointer();
       previous.close();
     } catch (error) {
       sqlite?.close();

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from '../../src/db/checkpointer.js';
+import type { SqliteDatabase } from '../../src/db/database.js';
+import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
+import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
+import type { UserCreate } from '../../src/users/users.schemas.js';
+import { userInput } from '../helpers/factories.js';
+
+const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 60_000 } as const;
+
+describe('SQLite WAL checkpoints on a thread of their own', () => {
+  let directory: string;
+  let file: string;
+  let database: SqliteDatabase;
+  let users: UsersRepository;
+  let warnings: { details: object; message: string }[];
+
+  /** The users in the database file itself, without its WAL: what the checkpoints have copied there. */
+  const usersInFile = () => {
+    const copy = `${file}.alone`;
+    copyFileSync(file, copy);
+    const reader = new BetterSqlite3(copy, { readonly: true });
+    try {
+      return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
+    } finally {
+      reader.close();
+      rmSync(copy);
+    }
+  };
+  /** Until the file holds n users (the thread copies within milliseconds of a commit), at most 10 s. */
+  const fileReaches = async (n: number) => {
+    for (let waited = 0; usersInFile() < n && waited < 10_000; waited += 20) await sleep(20);
+    return usersInFile();
+  };
+
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'users-api-checkpointer-'));
+  });
+  after(() => rmSync(directory, { recursive: true, force: true }));
+  beforeEach(async () => {
+    file = join(directory, `${Date.now()}-${Math.random()}.db`);
+    const connection = openSqlite(file, settings);
+    migrateSqlite(connection);
+    // The migrations' pages are copied into the file now: what follows is the server's writes only.
+    connection.pragma('wal_checkpoint(TRUNCATE)');
+    warnings = [];
+    const log = { info() {}, error() {}, warn: (details: object, message: string) => warnings.push({ details, message }) };
+    database = sqliteDatabase(connection, { settings, log });
+    users = await createUsersRepository(database);
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it('copies committed writes into the database file soon after their commit, far below the server connection’s own threshold', async () => {
+    assert.equal(database.sqlite.pragma('wal_autocheckpoint', { simple: true }), SERVER_AUTOCHECKPOINT_PAGES);
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(Array.from({ length: 10 }, () => users.insert(userInput() as UserCreate)));
+    }
+    // 50 users in ~5 commits: a few dozen WAL pages, far from the 4,000 at which the server's connection would copy
+    // them itself. Only the thread can have put them in the file.
+    assert.ok(statSync(`${file}-wal`).size < SERVER_AUTOCHECKPOINT_PAGES * 4096, 'the WAL is below the server connection’s threshold');
+    assert.equal(await fileReaches(50), 50, 'the database file itself holds every committed user');
+    await users.insert(userInput() as UserCreate);
+    assert.equal(await fileReaches(51), 51, 'and the next commit too: the thread sleeps until a commit, then copies it');
+    assert.deepEqual(warnings, []);
+  });
+
+  it('stops with the database: the last connection closed removes the WAL, every user kept', async () => {
+    await Promise.all(Array.from({ length: 20 }, () => users.insert(userInput() as UserCreate)));
+    await database.close();
+    assert.equal(existsSync(`${file}-wal`), false, 'no connection is left open: the thread’s is closed too');
+    assert.equal(usersInFile(), 20);
+    // afterEach closes it again: a no-op.
+  });
+
+  it('writes nothing when nothing is committed: an idle server’s thread sleeps', async () => {
+    await users.insert(userInput() as UserCreate);
+    await fileReaches(1);
+    const copied = statSync(file).mtimeMs;
+    await sleep(200);
+    assert.equal(statSync(file).mtimeMs, copied, 'the database file is not touched without a commit');
+  });
+
+  it('never opens a file other than the one the server has open (one put in its place beside the old WAL), and says so', async () => {
+    const reports: CheckpointerReport[] = [];
+    const { ino, dev } = statSync(file);
+    const checkpointer = new Checkpointer({ filename: file, synchronous: 'NORMAL', identity: { dev, ino: ino + 1 } }, (report) => reports.push(report));
+    for (let waited = 0; reports.length === 0 && waited < 10_000; waited += 20) await sleep(20);
+    await checkpointer.close();
+    assert.deepEqual(reports, [{ kind: 'stopped', code: 'FILE_CHANGED' }]);
+  });
+});
