@@ -175,6 +175,7 @@ class ServedSqlite implements SqliteDatabase {
   /** Started at the first commit on a file (never for :memory:), stopped when the file is reopened or closed. */
   private checkpointer: Checkpointer | undefined;
   private checkpointerFault: string | undefined;
+  private closing = false;
 
   constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
     this.connection = sqlite;
@@ -192,7 +193,7 @@ class ServedSqlite implements SqliteDatabase {
       onError: (error) => {
         if (sqliteErrorCode(error)?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
       },
-      onCommit: sqlite.memory ? undefined : () => (this.checkpointer ??= this.startCheckpointer()).committed(),
+      onCommit: sqlite.memory ? undefined : () => this.committed(),
     });
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
@@ -253,12 +254,19 @@ class ServedSqlite implements SqliteDatabase {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
-    // First: the server's connection, closed last, then copies what is left and removes the WAL.
+    // The thread's connection first: the server's, closed last, copies what is left and removes the WAL.
+    this.closing = true;
     await this.stopCheckpointer();
     const { stats } = this.commits;
     if (stats.writes > 0) this.log.info({ ...stats }, 'sqlite group commit');
     await this.restoring?.catch(() => {});
     if (this.connection.open) this.connection.close();
+  }
+
+  /** A transaction was committed: the checkpointer (started at the first one, but not once closing) copies it. */
+  private committed(): void {
+    if (this.closing) return;
+    (this.checkpointer ??= this.startCheckpointer()).committed();
   }
 
   private startCheckpointer(): Checkpointer {
