@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 /** The shared state's slots: commits since the start (the server adds), closing (the server sets 1). */
@@ -31,6 +32,8 @@ export const SERVER_AUTOCHECKPOINT_PAGES = 4000;
 
 /** Commits gather this long before a checkpoint: one copy of a page rewritten by many batches. */
 const GATHER_MS = 20;
+/** How long a close waits for the thread to finish its checkpoint and close its connection. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * The thread's script. In the build, its bundle (scripts/build-bundle.ts). Under tsx (tests, npm run dev), its
@@ -85,10 +88,15 @@ export class Checkpointer {
   /** Stops the thread after its current checkpoint, if any, and closes its connection. */
   async close(): Promise<void> {
     Atomics.store(this.state, CHECKPOINTER_SLOTS.closing, 1);
+    // Counted as a commit too: a thread that goes back to sleep after a checkpoint waits for the count to change
+    // from what it last saw, so it wakes at once instead of missing this notify (it was copying, not waiting).
+    Atomics.add(this.state, CHECKPOINTER_SLOTS.commits, 1);
     Atomics.notify(this.state, CHECKPOINTER_SLOTS.commits);
     Atomics.notify(this.state, CHECKPOINTER_SLOTS.closing);
-    // Waited for: the process stays up until the thread's connection is closed.
+    // Waited for: the process stays up until the thread's connection is closed. Bounded all the same: a thread
+    // that does not stop (it never should) is terminated, which SQLite survives (a checkpoint is atomic).
     this.worker.ref();
-    await this.exited;
+    const stopped = await Promise.race([this.exited.then(() => true), sleep(CLOSE_TIMEOUT_MS, false, { ref: false })]);
+    if (!stopped) await this.worker.terminate();
   }
 }

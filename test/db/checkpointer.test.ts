@@ -80,6 +80,35 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     // afterEach closes it again: a no-op.
   });
 
+  it('stops when closed in the middle of a checkpoint, and at any other moment (a wake-up is never lost)', async () => {
+    // Closes at moments of the thread's cycle around a checkpoint: gathering, copying, going back to sleep.
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const other = join(directory, `close-${attempt}.db`);
+      const connection = openSqlite(other, settings);
+      migrateSqlite(connection);
+      connection.pragma('wal_checkpoint(TRUNCATE)');
+      const served = sqliteDatabase(connection, { settings });
+      const repository = await createUsersRepository(served);
+      // The thread is started by a first commit and is asleep again once it has copied it.
+      await repository.insert(userInput() as UserCreate);
+      const alone = () => {
+        copyFileSync(other, `${other}.alone`);
+        const reader = new BetterSqlite3(`${other}.alone`, { readonly: true });
+        try {
+          return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
+        } finally {
+          reader.close();
+        }
+      };
+      for (let waited = 0; alone() < 1 && waited < 10_000; waited += 20) await sleep(20);
+      // Then one commit of 3,000 users: it wakes, gathers for 20 ms, then copies several MB (milliseconds).
+      await repository.insertMany(Array.from({ length: 3000 }, () => userInput() as UserCreate));
+      await sleep(18 + (attempt % 12));
+      const closed = await Promise.race([served.close().then(() => true), sleep(5_000).then(() => false)]);
+      assert.equal(closed, true, `closed within 5 s (attempt ${attempt})`);
+    }
+  });
+
   it('writes nothing when nothing is committed: an idle server’s thread sleeps', async () => {
     await users.insert(userInput() as UserCreate);
     await fileReaches(1);
