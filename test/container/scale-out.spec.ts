@@ -309,14 +309,16 @@ describe(`the scale-out compose setup, ${COMPOSE_FILE} (${ENGINE})`, { skip: ski
     await started.arrayBuffer();
     const startedTrace = /^00-([0-9a-f]{32})-[0-9a-f]{16}-00$/.exec(started.headers.get('traceparent') ?? '')?.[1];
     assert.ok(startedTrace, `a trace is started: ${started.headers.get('traceparent')}`);
-    // The replicas write their log in blocks at least every second (LOG_FLUSH_INTERVAL_MS).
+    // The replicas write their log in blocks at least every second (LOG_FLUSH_INTERVAL_MS), each on its own
+    // timer: the two requests may have gone to different replicas, so wait for both lines.
     const logOf = async (service: string) => {
       const [name] = await containers(service);
       const result = await run(ENGINE, ['logs', name!]);
       return result.stdout + result.stderr;
     };
+    const namesBoth = (log: string) => log.includes(`"trace_id":"${trace}"`) && log.includes(`"trace_id":"${startedTrace}"`);
     let replicaLog = '';
-    for (let tries = 0; tries < 20 && !replicaLog.includes(`"trace_id":"${startedTrace}"`); tries++) {
+    for (let tries = 0; tries < 20 && !namesBoth(replicaLog); tries++) {
       await delay(250);
       replicaLog = (await logOf('api1')) + (await logOf('api2'));
     }
