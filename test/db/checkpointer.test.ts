@@ -22,9 +22,9 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
   let warnings: { details: object; message: string }[];
 
   /** The users in the database file itself, without its WAL: what the checkpoints have copied there. */
-  const usersInFile = () => {
-    const copy = `${file}.alone`;
-    copyFileSync(file, copy);
+  const usersInFile = (database = file) => {
+    const copy = `${database}.alone`;
+    copyFileSync(database, copy);
     const reader = new BetterSqlite3(copy, { readonly: true });
     try {
       return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
@@ -91,16 +91,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
       const repository = await createUsersRepository(served);
       // The thread is started by a first commit and is asleep again once it has copied it.
       await repository.insert(userInput() as UserCreate);
-      const alone = () => {
-        copyFileSync(other, `${other}.alone`);
-        const reader = new BetterSqlite3(`${other}.alone`, { readonly: true });
-        try {
-          return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
-        } finally {
-          reader.close();
-        }
-      };
-      for (let waited = 0; alone() < 1 && waited < 10_000; waited += 20) await sleep(20);
+      for (let waited = 0; usersInFile(other) < 1 && waited < 10_000; waited += 20) await sleep(20);
       // Then one commit of 3,000 users: it wakes, gathers for 20 ms, then copies several MB (milliseconds).
       await repository.insertMany(Array.from({ length: 3000 }, () => userInput() as UserCreate));
       await sleep(18 + (attempt % 12));
