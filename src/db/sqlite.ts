@@ -104,6 +104,15 @@ export function sqliteDatabase(sqlite: BetterSqlite3.Database, options: ServeOpt
   return new ServedSqlite(sqlite, options);
 }
 
+/**
+ * A serving connection's settings: no busy handler (the lock is waited for on a timer, never by sleeping the
+ * thread), and its own checkpoints only past SERVER_AUTOCHECKPOINT_PAGES (the checkpointer's thread does them).
+ */
+function serveConnection(sqlite: BetterSqlite3.Database): void {
+  sqlite.pragma('busy_timeout = 0');
+  sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
+}
+
 /** How often the file is checked for a delete, a replace or the end of a read-only state (ms). */
 const FILE_CHECK_INTERVAL_MS = 1000;
 
@@ -183,8 +192,7 @@ class ServedSqlite implements SqliteDatabase {
     // Without settings (tests, scripts): the defaults of src/config.ts.
     this.settings = options.settings ?? loadConfig({});
     this.log = options.log ?? SILENT_LOG;
-    sqlite.pragma('busy_timeout = 0');
-    sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
+    serveConnection(sqlite);
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     this.commits = new GroupCommit({
       connection: () => this.connection,
@@ -270,7 +278,8 @@ class ServedSqlite implements SqliteDatabase {
   }
 
   private startCheckpointer(): Checkpointer {
-    const identity = identityOf(this.filename) ?? { dev: -1, ino: -1 };
+    // The file this connection has open, not whatever the path names now: a file put in its place is never opened.
+    const identity = this.identity ?? { dev: -1, ino: -1 };
     return new Checkpointer({ filename: this.filename, synchronous: this.settings.SQLITE_SYNCHRONOUS, identity }, (report) =>
       this.onCheckpointerReport(report),
     );
@@ -396,8 +405,7 @@ class ServedSqlite implements SqliteDatabase {
     try {
       sqlite = openSqlite(this.filename, this.settings, true);
       migrateSqlite(sqlite);
-      sqlite.pragma('busy_timeout = 0');
-      sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
+      serveConnection(sqlite);
       const probes = this.probesOf(sqlite);
       if (onlyIfWritable) runWriteProbe(probes[1]);
       const previous = this.connection;

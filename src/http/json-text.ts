@@ -13,9 +13,6 @@ export type JsonText<Shape> = (string | Buffer) & { readonly [jsonTextBrand]: Sh
 /** Marks text (or its UTF-8 bytes) as the JSON serialization of a value of type Shape. The caller vouches for it. */
 export const asJsonText = <Shape>(text: string | Buffer) => text as JsonText<Shape>;
 
-/** The JSON as a string (tests and tools; the server sends it as it is). */
-export const jsonTextString = (json: JsonText<unknown>): string => (typeof json === 'string' ? json : json.toString('utf8'));
-
 /** Sends pre-serialized JSON: Fastify sends a string or Buffer body as it is, without its serializer. */
 export function sendJsonText<Shape>(reply: FastifyReply, json: JsonText<Shape>): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);

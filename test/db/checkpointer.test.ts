@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,6 +106,22 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     const copied = statSync(file).mtimeMs;
     await sleep(200);
     assert.equal(statSync(file).mtimeMs, copied, 'the database file is not touched without a commit');
+  });
+
+  it('checkpoints the file the server has open: one put at its path beside the old WAL is never opened, and that is said', async () => {
+    const replacement = join(directory, 'replacement.db');
+    copyFileSync(file, replacement);
+    const before = readFileSync(replacement);
+    renameSync(replacement, file);
+    // The first commit starts the thread, on the (replaced) open file: its path now names another.
+    await users.insert(userInput() as UserCreate);
+    for (let waited = 0; warnings.length === 0 && waited < 10_000; waited += 20) await sleep(20);
+    assert.deepEqual(
+      warnings.map(({ details }) => (details as { code: string }).code),
+      ['FILE_CHANGED'],
+    );
+    assert.match(warnings[0]!.message, /the WAL checkpointer stopped/);
+    assert.ok(readFileSync(file).equals(before), 'the file put in place is untouched');
   });
 
   it('never opens a file other than the one the server has open (one put in its place beside the old WAL), and says so', async () => {

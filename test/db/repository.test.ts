@@ -8,7 +8,6 @@ import type { UserListCriteria, UsersRepository } from '../../src/users/users.re
 import { userModel, type SortField, type User, type UserCreate } from '../../src/users/users.schemas.js';
 import { createTestDatabase, TEST_DIALECTS } from '../helpers/database.js';
 import { boundsOf, compareSortValues, rulesOf, sortValues, type SortValue } from '../helpers/factories.js';
-import { jsonTextString } from '../../src/http/json-text.js';
 
 // The repository contract, run on every dialect with the same expectations: whatever passes here on SQLite
 // passes on PostgreSQL, so the HTTP layer above cannot tell them apart.
@@ -78,7 +77,7 @@ for (const dialect of TEST_DIALECTS) {
     /** A page with its JSON parsed. */
     async function list(overrides: Partial<UserListCriteria> = {}) {
       const page = await repository.list(criteria(overrides));
-      const users = JSON.parse(jsonTextString(page.json)) as User[];
+      const users = JSON.parse(String(page.json)) as User[];
       assert.equal(page.size, users.length, 'size is the number of users in the page');
       return { ...page, users, ids: users.map((user) => user.id) };
     }
@@ -303,7 +302,7 @@ for (const dialect of TEST_DIALECTS) {
 
       it('renders an empty page as [] with a total of 0', async () => {
         const page = await repository.list(criteria());
-        assert.deepEqual({ ...page, json: jsonTextString(page.json) }, { json: '[]', size: 0, hasMore: false, lastKey: null, total: 0 });
+        assert.deepEqual({ ...page, json: String(page.json) }, { json: '[]', size: 0, hasMore: false, lastKey: null, total: 0 });
       });
 
       for (const field of userModel.sorts.keys() as Iterable<SortField>) {
@@ -361,7 +360,7 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(short.hasMore, true);
         assert.deepEqual(short.lastKey, { value: FIXTURE.length - 1, id: FIXTURE.length - 1 });
         const beyond = await list({ offset: FIXTURE.length });
-        assert.deepEqual([jsonTextString(beyond.json), beyond.size, beyond.hasMore, beyond.total], ['[]', 0, false, FIXTURE.length]);
+        assert.deepEqual([String(beyond.json), beyond.size, beyond.hasMore, beyond.total], ['[]', 0, false, FIXTURE.length]);
         const far = await list({ offset: Number.MAX_SAFE_INTEGER });
         assert.deepEqual(far.ids, []);
       });

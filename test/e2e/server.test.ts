@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { ROOT, fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 // These tests run the built server (dist/server.js) as a real process, as `npm start` does.
@@ -46,6 +48,34 @@ describe('the server as a real process', () => {
     assert.deepEqual(await one.json(), user);
     const exit = await server.stop('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null });
+  });
+
+  it('copies committed users into the database file on its checkpoint thread (the built bundle starts it)', async () => {
+    const file = join(directory, 'checkpoints.db');
+    server = await startServer({ DATABASE_URL: `file:${file}` });
+    for (let i = 0; i < 20; i++) {
+      const created = await fetchChecked(`${server.url}/users/`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ first_name: 'Check', last_name: 'Point', email: `checkpoint${i}@example.com` }),
+      });
+      assert.equal(created.status, 201);
+    }
+    // The file alone, without its WAL: 20 users are a few dozen WAL pages, far below the 4,000 at which the server's
+    // own connection would copy them. Only the thread, loaded from dist/db/checkpointer.js, puts them there.
+    const usersInFile = () => {
+      copyFileSync(file, `${file}.alone`);
+      const reader = new BetterSqlite3(`${file}.alone`, { readonly: true });
+      try {
+        return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
+      } finally {
+        reader.close();
+      }
+    };
+    for (let waited = 0; usersInFile() < 20 && waited < 10_000; waited += 50) await delay(50);
+    assert.equal(usersInFile(), 20);
+    assert.doesNotMatch(server.output(), /checkpoint/i, 'no warning about the checkpointer');
+    assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
   });
 
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
