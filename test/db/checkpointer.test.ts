@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
 import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from '../../src/db/checkpointer.js';
 import type { SqliteDatabase } from '../../src/db/database.js';
 import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
 import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
 import type { UserCreate } from '../../src/users/users.schemas.js';
 import { userInput } from '../helpers/factories.js';
+import { fileHoldsUsers, usersInFileAlone } from '../helpers/sqlite-file.js';
 
 const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 60_000 } as const;
 
@@ -20,24 +20,6 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
   let database: SqliteDatabase;
   let users: UsersRepository;
   let warnings: { details: object; message: string }[];
-
-  /** The users in the database file itself, without its WAL: what the checkpoints have copied there. */
-  const usersInFile = (database = file) => {
-    const copy = `${database}.alone`;
-    copyFileSync(database, copy);
-    const reader = new BetterSqlite3(copy, { readonly: true });
-    try {
-      return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
-    } finally {
-      reader.close();
-      rmSync(copy);
-    }
-  };
-  /** Until the file holds n users (the thread copies within milliseconds of a commit), at most 10 s. */
-  const fileReaches = async (n: number) => {
-    for (let waited = 0; usersInFile() < n && waited < 10_000; waited += 20) await sleep(20);
-    return usersInFile();
-  };
 
   before(() => {
     directory = mkdtempSync(join(tmpdir(), 'users-api-checkpointer-'));
@@ -66,9 +48,9 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     // 50 users in ~5 commits: a few dozen WAL pages, far from the 4,000 at which the server's connection would copy
     // them itself. Only the thread can have put them in the file.
     assert.ok(statSync(`${file}-wal`).size < SERVER_AUTOCHECKPOINT_PAGES * 4096, 'the WAL is below the server connection’s threshold');
-    assert.equal(await fileReaches(50), 50, 'the database file itself holds every committed user');
+    assert.equal(await fileHoldsUsers(file, 50), 50, 'the database file itself holds every committed user');
     await users.insert(userInput() as UserCreate);
-    assert.equal(await fileReaches(51), 51, 'and the next commit too: the thread sleeps until a commit, then copies it');
+    assert.equal(await fileHoldsUsers(file, 51), 51, 'and the next commit too: the thread sleeps until a commit, then copies it');
     assert.deepEqual(warnings, []);
   });
 
@@ -76,7 +58,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     await Promise.all(Array.from({ length: 20 }, () => users.insert(userInput() as UserCreate)));
     await database.close();
     assert.equal(existsSync(`${file}-wal`), false, 'no connection is left open: the thread’s is closed too');
-    assert.equal(usersInFile(), 20);
+    assert.equal(usersInFileAlone(file), 20);
     // afterEach closes it again: a no-op.
   });
 
@@ -91,7 +73,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
       const repository = await createUsersRepository(served);
       // The thread is started by a first commit and is asleep again once it has copied it.
       await repository.insert(userInput() as UserCreate);
-      for (let waited = 0; usersInFile(other) < 1 && waited < 10_000; waited += 20) await sleep(20);
+      await fileHoldsUsers(other, 1);
       // Then one commit of 3,000 users: it wakes, gathers for 20 ms, then copies several MB (milliseconds).
       await repository.insertMany(Array.from({ length: 3000 }, () => userInput() as UserCreate));
       await sleep(18 + (attempt % 12));
@@ -102,7 +84,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
 
   it('writes nothing when nothing is committed: an idle server’s thread sleeps', async () => {
     await users.insert(userInput() as UserCreate);
-    await fileReaches(1);
+    await fileHoldsUsers(file, 1);
     const copied = statSync(file).mtimeMs;
     await sleep(200);
     assert.equal(statSync(file).mtimeMs, copied, 'the database file is not touched without a commit');

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
 import { ROOT, fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { fileHoldsUsers } from '../helpers/sqlite-file.js';
 
 // These tests run the built server (dist/server.js) as a real process, as `npm start` does.
 before(() => {
@@ -63,18 +62,8 @@ describe('the server as a real process', () => {
     }
     // The file alone, without its WAL: 20 users are a few dozen WAL pages, far below the 4,000 at which the server's
     // own connection would copy them. Only the thread, loaded from dist/db/checkpointer.js, puts them there.
-    const usersInFile = () => {
-      copyFileSync(file, `${file}.alone`);
-      const reader = new BetterSqlite3(`${file}.alone`, { readonly: true });
-      try {
-        return reader.prepare('SELECT count(*) FROM users').pluck().get() as number;
-      } finally {
-        reader.close();
-      }
-    };
-    for (let waited = 0; usersInFile() < 20 && waited < 10_000; waited += 50) await delay(50);
-    assert.equal(usersInFile(), 20);
-    assert.doesNotMatch(server.output(), /checkpoint/i, 'no warning about the checkpointer');
+    assert.equal(await fileHoldsUsers(file, 20), 20);
+    assert.doesNotMatch(server.output(), /WAL checkpoint/, 'no warning about the checkpointer');
     assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
   });
 
