@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
@@ -10,7 +9,8 @@ import { ProblemSchema, ValidationError } from './errors.js';
 import { Readiness, healthRoutes } from './health/health.routes.js';
 import { readMigrations } from './db/migrations.js';
 import { allowOrigins, limitRate, requireApiKey } from './http/access.js';
-import { AccessLogController, apiHeadersOf, installRequestHooks, requestHeadersOf, requestIdOf, requestTraceOf } from './http/hooks.js';
+import { AccessLogController, requestLoggerOf } from './http/access-log.js';
+import { apiHeadersOf, installRequestHooks, requestHeadersOf, requestIdOf } from './http/hooks.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { openBufferedLog } from './http/log-destination.js';
 import { badRequest, finishDocument, jsonResponse, unavailable } from './http/openapi.js';
@@ -74,6 +74,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       : undefined;
   // The headers of every answer, also of those given before routing (frameworkErrors, clientErrorHandler).
   const answerHeaders = apiHeadersOf(config.INSTANCE_ID);
+  const accessLog = new AccessLogController();
   const app = Fastify({
     logger: options.logger ?? (bufferedLog ? {
       level: config.LOG_LEVEL,
@@ -83,14 +84,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       stream: bufferedLog.stream,
       hooks: bufferedLog.hooks,
     } : false),
-    logController: new AccessLogController(),
+    logController: accessLog,
     genReqId: requestIdOf,
-    // Every log line of a request names its W3C trace (the caller's traceparent, or one that starts here).
-    childLoggerFactory: (logger, bindings, options, raw) => {
-      // Fastify's bindings object is made for this call: added to, not copied.
-      (bindings as Record<string, unknown>)['trace_id'] = requestTraceOf(raw as IncomingMessage).traceId;
-      return logger.child(bindings, options);
-    },
+    childLoggerFactory: requestLoggerOf,
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -119,6 +115,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     schemaController: { compilersFactory: { buildSerializer: buildSharedSerializers } },
   });
 
+  accessLog.attach(app.log, bufferedLog?.write);
   // On close the lines that wait are written, and every later one at once (other onClose hooks may still log).
   if (bufferedLog) app.addHook('onClose', (_instance, done) => {
     bufferedLog.close();

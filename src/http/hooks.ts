@@ -1,6 +1,6 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppError } from '../errors.js';
 import { sendProblem } from './problems.js';
 
@@ -91,22 +91,6 @@ const DOCS_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
-
-/** The access log: one info line per completed request, instead of Fastify's two (incoming + completed). */
-export class AccessLogController extends LogController {
-  constructor() {
-    super({ requestIdLogLabel: 'request_id' });
-  }
-
-  override incomingRequest(): void {}
-
-  override requestCompleted(_error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
-    reply.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 1000) / 1000 },
-      'request',
-    );
-  }
-}
 
 /**
  * Per-request headers: one hook sets a precomputed header object and echoes the request id, then asks `refuse`

@@ -17,6 +17,8 @@ export interface BufferedLog {
   readonly stream: pino.DestinationStream;
   /** pino hooks: a `warn` or worse line is written at once, with every line before it. */
   readonly hooks: { logMethod: NonNullable<NonNullable<pino.LoggerOptions['hooks']>['logMethod']> };
+  /** Writes a whole line (the access log's, src/http/access-log.ts) as pino would: buffered, below warn. */
+  readonly write: (line: string) => void;
   /** Writes the buffered lines and stops buffering: a line logged later is written at once (app close). */
   close(): void;
 }
@@ -77,6 +79,10 @@ export function openBufferedLog({ bytes, flushIntervalMs, fd = 1 }: BufferedLogO
         pending = true;
         if (level >= WARN) flush();
       },
+    },
+    write(line) {
+      destination.write(line);
+      pending = true;
     },
     close() {
       clearInterval(timer);
