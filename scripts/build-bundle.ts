@@ -118,8 +118,9 @@ const result = await build({
   // Maps with the mappings only, not the text of the sources: a third of the size, and read at every start.
   sourcemap: 'linked',
   sourcesContent: false,
-  // One line per chunk, comments dropped (licence comments go to *.LEGAL.txt beside it): the code V8 keeps in memory
-  // shrinks from 4.3 to 1.4 MB (two bytes a character as soon as one comment had an accent), measured idle RSS −4 MB.
+  // Whitespace and comments dropped (licence comments go to *.LEGAL.txt beside each chunk), names kept: the source
+  // text V8 keeps of the server's chunk shrinks from 4.3 to 1.5 MB (it was two bytes a character, because one comment
+  // had an accent): idle heap 18.8 -> 14.5 MB. Stack traces still name src/*.ts lines through the source maps.
   minifyWhitespace: true,
   legalComments: 'external',
   banner: { js: BANNER },
