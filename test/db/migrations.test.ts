@@ -147,6 +147,13 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(await db.sortsWithoutIndex(orderBy), false, `ORDER BY ${orderBy} reads an index`);
       }
     });
+
+    if (dialect === 'sqlite') {
+      // 0006: FTS5 keeps its options in the index's own config table; its default automerge (4) costs writes at scale.
+      it('set the trigram index to merge its segments 16 at a time', async () => {
+        assert.deepEqual(await db.sql("SELECT v FROM users_fts_config WHERE k = 'automerge'"), [{ v: 16 }]);
+      });
+    }
   });
 }
 
