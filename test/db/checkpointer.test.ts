@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from '../../src/db/checkpointer.js';
 import type { SqliteDatabase } from '../../src/db/database.js';
-import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
+import { sqliteDatabase } from '../../src/db/sqlite.js';
 import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
 import type { UserCreate } from '../../src/users/users.schemas.js';
 import { userInput } from '../helpers/factories.js';
-import { fileHoldsUsers, usersInFileAlone } from '../helpers/sqlite-file.js';
+import { fileHoldsUsers, migratedFile, usersInFileAlone } from '../helpers/sqlite-file.js';
 
 const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 60_000 } as const;
 
@@ -26,9 +26,8 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
   beforeEach(async () => {
-    file = join(directory, `${Date.now()}-${Math.random()}.db`);
-    const connection = openSqlite(file, settings);
-    migrateSqlite(connection);
+    let connection;
+    ({ file, connection } = migratedFile(directory, settings));
     // The migrations' pages are copied into the file now: what follows is the server's writes only.
     connection.pragma('wal_checkpoint(TRUNCATE)');
     warnings = [];
@@ -65,9 +64,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
   it('stops when closed in the middle of a checkpoint, and at any other moment (a wake-up is never lost)', async () => {
     // Closes at moments of the thread's cycle around a checkpoint: gathering, copying, going back to sleep.
     for (let attempt = 0; attempt < 12; attempt++) {
-      const other = join(directory, `close-${attempt}.db`);
-      const connection = openSqlite(other, settings);
-      migrateSqlite(connection);
+      const { file: other, connection } = migratedFile(directory, settings, `close-${attempt}.db`);
       connection.pragma('wal_checkpoint(TRUNCATE)');
       const served = sqliteDatabase(connection, { settings });
       const repository = await createUsersRepository(served);
@@ -106,7 +103,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     assert.ok(readFileSync(file).equals(before), 'the file put in place is untouched');
   });
 
-  it('never opens a file other than the one the server has open (one put in its place beside the old WAL), and says so', async () => {
+  it('opens nothing when the file at its path is not the one it was given (dev/ino), and reports FILE_CHANGED', async () => {
     const reports: CheckpointerReport[] = [];
     const { ino, dev } = statSync(file);
     const checkpointer = new Checkpointer({ filename: file, synchronous: 'NORMAL', identity: { dev, ino: ino + 1 } }, (report) => reports.push(report));

@@ -8,8 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { SqliteDatabase } from '../../src/db/database.js';
-import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
+import { openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
 import { userInput } from '../helpers/factories.js';
+import { migratedFile } from '../helpers/sqlite-file.js';
 
 const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 100 } as const;
 
@@ -25,9 +26,8 @@ describe('a SQLite database in trouble answers 503, and recovers when the fault 
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
   beforeEach(async () => {
-    file = join(directory, `${Date.now()}-${Math.random()}.db`);
-    const connection = openSqlite(file, settings);
-    migrateSqlite(connection);
+    let connection;
+    ({ file, connection } = migratedFile(directory, settings));
     database = sqliteDatabase(connection, { settings });
     app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
   });

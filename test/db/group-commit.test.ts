@@ -6,11 +6,12 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase } from '../../src/db/database.js';
 import type { GroupCommitStats } from '../../src/db/group-commit.js';
-import { migrateSqlite, openSqlite, sqliteDatabase } from '../../src/db/sqlite.js';
+import { sqliteDatabase } from '../../src/db/sqlite.js';
 import { EmailTakenError, IdempotencyKeyReusedError } from '../../src/errors.js';
 import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
 import type { User, UserCreate } from '../../src/users/users.schemas.js';
 import { uniqueEmail, userInput } from '../helpers/factories.js';
+import { migratedFile } from '../helpers/sqlite-file.js';
 
 const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 60_000 } as const;
 /** Resolves in the next turn of the event loop (after the group commit's end of the current one). */
@@ -43,9 +44,8 @@ describe('SQLite group commit: the writes of one turn of the event loop share a 
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
   beforeEach(async () => {
-    file = join(directory, `${Date.now()}-${Math.random()}.db`);
-    const connection = openSqlite(file, settings);
-    migrateSqlite(connection);
+    let connection;
+    ({ file, connection } = migratedFile(directory, settings));
     summary = undefined;
     const log = {
       info: (details: object, message: string) => {

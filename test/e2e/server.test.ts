@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,22 @@ before(() => {
 });
 
 const json = { 'content-type': 'application/json' };
+
+// The bundle is whitespace-minified (scripts/build-bundle.ts): its positions mean nothing to a reader, so every stack
+// trace of the logs depends on the source maps leading back to the line of src/*.ts.
+it("the build's source maps lead a position in the bundle back to its line in src/", () => {
+  const declaration = 'function parseEntityTags(';
+  const chunks = readdirSync(join(ROOT, 'dist')).filter((name) => name.endsWith('.js'));
+  const chunk = chunks.find((name) => readFileSync(join(ROOT, 'dist', name), 'utf8').includes(declaration));
+  assert.ok(chunk, 'a chunk holds the function');
+  const lines = readFileSync(join(ROOT, 'dist', chunk), 'utf8').split('\n');
+  const line = lines.findIndex((text) => text.includes(declaration));
+  const map = new SourceMap(JSON.parse(readFileSync(join(ROOT, 'dist', `${chunk}.map`), 'utf8')) as SourceMapPayload);
+  const entry = map.findEntry(line, lines[line]!.indexOf(declaration)) as { originalSource?: string; originalLine?: number };
+  const source = readFileSync(join(ROOT, 'src/http/etag.ts'), 'utf8').split('\n');
+  assert.match(entry.originalSource ?? '', /(^|\/)src\/http\/etag\.ts$/);
+  assert.match(source[entry.originalLine!] ?? '', /export function parseEntityTags\(/);
+});
 
 describe('the server as a real process', () => {
   let directory: string;

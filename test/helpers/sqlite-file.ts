@@ -1,6 +1,20 @@
 import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
+import { migrateSqlite, openSqlite } from '../../src/db/sqlite.js';
+
+/** A new SQLite file in `directory` (a unique name unless given), opened with these settings and migrated. */
+export function migratedFile(
+  directory: string,
+  settings: Parameters<typeof openSqlite>[1],
+  name = `${Date.now()}-${Math.random()}.db`,
+): { file: string; connection: BetterSqlite3.Database } {
+  const file = join(directory, name);
+  const connection = openSqlite(file, settings);
+  migrateSqlite(connection);
+  return { file, connection };
+}
 
 /**
  * The users in a SQLite file itself, read from a copy of it without its WAL: what the checkpoints have copied
