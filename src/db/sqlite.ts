@@ -11,7 +11,7 @@ import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } fr
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
 type SqliteSettings = Pick<Config, 'SQLITE_SYNCHRONOUS' | 'SQLITE_BUSY_TIMEOUT_MS'> &
-  Partial<Pick<Config, 'SQLITE_MMAP_SIZE_MB'>>;
+  Partial<Pick<Config, 'SQLITE_MMAP_SIZE_MB' | 'SQLITE_CACHE_SIZE_MB' | 'SQLITE_CHECKPOINT_THREAD'>>;
 
 /**
  * mkdir -p, one level at a time. Node 20's `mkdirSync(path, { recursive: true })` never returns for a path under
@@ -42,6 +42,8 @@ export function openSqlite(filename: string, settings: SqliteSettings, fileMustE
   sqlite.pragma(`synchronous = ${settings.SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('foreign_keys = ON');
   if (settings.SQLITE_MMAP_SIZE_MB) sqlite.pragma(`mmap_size = ${settings.SQLITE_MMAP_SIZE_MB * 1024 * 1024}`);
+  // Negative: in KiB (a positive number would count pages).
+  if (settings.SQLITE_CACHE_SIZE_MB) sqlite.pragma(`cache_size = -${settings.SQLITE_CACHE_SIZE_MB * 1024}`);
   return sqlite;
 }
 
@@ -104,13 +106,16 @@ export function sqliteDatabase(sqlite: BetterSqlite3.Database, options: ServeOpt
   return new ServedSqlite(sqlite, options);
 }
 
+/** How many WAL pages a connection lets pile up before it checkpoints itself when no thread does it: SQLite's default. */
+export const OWN_AUTOCHECKPOINT_PAGES = 1000;
+
 /**
  * A serving connection's settings: no busy handler (the lock is waited for on a timer, never by sleeping the
- * thread), and its own checkpoints only past SERVER_AUTOCHECKPOINT_PAGES (the checkpointer's thread does them).
+ * thread), and, with the checkpointer's thread, its own checkpoints only past SERVER_AUTOCHECKPOINT_PAGES.
  */
-function serveConnection(sqlite: BetterSqlite3.Database): void {
+function serveConnection(sqlite: BetterSqlite3.Database, checkpointThread: boolean): void {
   sqlite.pragma('busy_timeout = 0');
-  sqlite.pragma(`wal_autocheckpoint = ${SERVER_AUTOCHECKPOINT_PAGES}`);
+  sqlite.pragma(`wal_autocheckpoint = ${checkpointThread ? SERVER_AUTOCHECKPOINT_PAGES : OWN_AUTOCHECKPOINT_PAGES}`);
 }
 
 /** How often the file is checked for a delete, a replace or the end of a read-only state (ms). */
@@ -181,6 +186,8 @@ class ServedSqlite implements SqliteDatabase {
   private pingStatement: BetterSqlite3.Statement;
   private writeProbe: BetterSqlite3.Statement;
   private readonly commits: GroupCommit;
+  /** SQLITE_CHECKPOINT_THREAD, on a file (:memory: has no WAL). */
+  private readonly checkpointThread: boolean;
   /** Started at the first commit on a file (never for :memory:), stopped when the file is reopened or closed. */
   private checkpointer: Checkpointer | undefined;
   private checkpointerFault: string | undefined;
@@ -192,7 +199,9 @@ class ServedSqlite implements SqliteDatabase {
     // Without settings (tests, scripts): the defaults of src/config.ts.
     this.settings = options.settings ?? loadConfig({});
     this.log = options.log ?? SILENT_LOG;
-    serveConnection(sqlite);
+    // Settings given by a test or a script may leave it out: the thread, as by default.
+    this.checkpointThread = !sqlite.memory && this.settings.SQLITE_CHECKPOINT_THREAD !== false;
+    serveConnection(sqlite, this.checkpointThread);
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     this.commits = new GroupCommit({
       connection: () => this.connection,
@@ -201,7 +210,7 @@ class ServedSqlite implements SqliteDatabase {
       onError: (error) => {
         if (sqliteErrorCode(error)?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
       },
-      onCommit: sqlite.memory ? undefined : () => this.committed(),
+      onCommit: this.checkpointThread ? () => this.committed() : undefined,
     });
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
@@ -405,7 +414,7 @@ class ServedSqlite implements SqliteDatabase {
     try {
       sqlite = openSqlite(this.filename, this.settings, true);
       migrateSqlite(sqlite);
-      serveConnection(sqlite);
+      serveConnection(sqlite, this.checkpointThread);
       const probes = this.probesOf(sqlite);
       if (onlyIfWritable) runWriteProbe(probes[1]);
       const previous = this.connection;

@@ -24,6 +24,8 @@ describe('loadConfig', () => {
     assert.equal(config.LOG_LEVEL, 'info');
     assert.equal(config.BODY_LIMIT, 1048576);
     assert.equal(config.SQLITE_SYNCHRONOUS, 'NORMAL');
+    assert.equal(config.SQLITE_CACHE_SIZE_MB, 4);
+    assert.equal(config.SQLITE_CHECKPOINT_THREAD, true);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -33,6 +35,15 @@ describe('loadConfig', () => {
     assert.equal(config.HOST, '0.0.0.0');
     assert.equal(config.BODY_LIMIT, 2048);
     assert.deepEqual(config.database, { dialect: 'postgres', connectionString: 'postgres://u@h:5432/db' });
+  });
+
+  it('reads the SQLite memory settings, and refuses a page cache of 0 MB and a switch that is not a boolean', () => {
+    const config = loadConfig({ SQLITE_CACHE_SIZE_MB: '16', SQLITE_CHECKPOINT_THREAD: 'false' });
+    assert.equal(config.SQLITE_CACHE_SIZE_MB, 16);
+    assert.equal(config.SQLITE_CHECKPOINT_THREAD, false);
+    const problems = problemsOf({ SQLITE_CACHE_SIZE_MB: '0', SQLITE_CHECKPOINT_THREAD: 'maybe' }).join('\n');
+    assert.match(problems, /SQLITE_CACHE_SIZE_MB/);
+    assert.match(problems, /SQLITE_CHECKPOINT_THREAD/);
   });
 
   it('reports every invalid variable at once', () => {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from '../../src/db/checkpointer.js';
 import type { SqliteDatabase } from '../../src/db/database.js';
-import { sqliteDatabase } from '../../src/db/sqlite.js';
+import { OWN_AUTOCHECKPOINT_PAGES, sqliteDatabase } from '../../src/db/sqlite.js';
 import { createUsersRepository, type UsersRepository } from '../../src/users/users.repository.js';
 import type { UserCreate } from '../../src/users/users.schemas.js';
 import { userInput } from '../helpers/factories.js';
@@ -110,5 +110,40 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     for (let waited = 0; reports.length === 0 && waited < 10_000; waited += 20) await sleep(20);
     await checkpointer.close();
     assert.deepEqual(reports, [{ kind: 'stopped', code: 'FILE_CHANGED' }]);
+  });
+});
+
+describe('SQLite WAL checkpoints without the thread (SQLITE_CHECKPOINT_THREAD=false)', () => {
+  const withoutThread = { ...settings, SQLITE_CHECKPOINT_THREAD: false };
+  let directory: string;
+
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'users-api-no-checkpointer-'));
+  });
+  after(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('leaves commits in the WAL until it passes SQLite’s 1,000 pages, then the serving connection copies them in that commit', async () => {
+    const { file, connection } = migratedFile(directory, withoutThread);
+    connection.pragma('wal_checkpoint(TRUNCATE)');
+    const database = sqliteDatabase(connection, { settings: withoutThread });
+    try {
+      const users = await createUsersRepository(database);
+      assert.equal(database.sqlite.pragma('wal_autocheckpoint', { simple: true }), OWN_AUTOCHECKPOINT_PAGES);
+      for (let batch = 0; batch < 5; batch++) {
+        await Promise.all(Array.from({ length: 10 }, () => users.insert(userInput() as UserCreate)));
+      }
+      // Long enough for the thread, had one been started, to have copied them (it does within ~20 ms).
+      await sleep(300);
+      assert.equal(usersInFileAlone(file), 0, 'no thread copied the first commits into the file');
+      // One commit of ~5 MB (3,000 users take ~350 pages): past 1,000 WAL pages, so the commit itself checkpoints,
+      // before it returns.
+      await users.insertMany(Array.from({ length: 12_000 }, () => userInput() as UserCreate));
+      assert.ok(statSync(`${file}-wal`).size > OWN_AUTOCHECKPOINT_PAGES * 4096, 'the commit took the WAL past the threshold');
+      assert.equal(usersInFileAlone(file), 12_050, 'the file holds every user as soon as that commit returned');
+    } finally {
+      await database.close();
+    }
+    assert.equal(existsSync(`${file}-wal`), false, 'closed: the WAL is copied and removed');
+    assert.equal(usersInFileAlone(file), 12_050);
   });
 });
