@@ -55,6 +55,13 @@ const cli = parseCli({
     samples: { type: 'string', value: '<n>', default: '50', description: 'sequential requests per list shape' },
     profile: { type: 'boolean', description: 'run the service with --cpu-prof (profiles in the run directory; implies --keep)' },
     keep: { type: 'boolean', description: 'keep the run directory (databases, logs) under .bench/' },
+    'service-env': {
+      type: 'string',
+      value: '<K=V,...>',
+      description:
+        "settings added to the service's environment, not the references'; comma-separated\n" +
+        'e.g. SQLITE_CACHE_SIZE_MB=16 or SQLITE_CHECKPOINT_THREAD=false,NODE_OPTIONS=--max-semi-space-size=2',
+    },
     'export-users': { type: 'string', value: '<n>', default: '1000000', description: 'users in the table the export part exports (its own database unless --users has as many)' },
     'import-users': { type: 'string', value: '<n>', default: '100000', description: 'users the import part imports into an empty table' },
   },
@@ -107,7 +114,17 @@ const say = (text = '') => {
 const progress = (text: string) => console.error(`  · ${text}`);
 
 const serviceNodeArgs = (tag: string) => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, `prof-${tag}`)}`] : []);
-const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info' };
+/** --service-env: what an operator would set, e.g. to measure a memory-lean deployment against the default one. */
+function serviceEnvOf(list: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of list ? list.split(',') : []) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair.trim());
+    if (!match) return cli.fail(`--service-env: "${pair}" is not KEY=VALUE`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info', ...serviceEnvOf(flags['service-env']) };
 
 /** A seeded database for the service with `users` rows (schema from the real migrations). */
 async function serviceTarget(db: Db, users: number, tag: string): Promise<Target> {
@@ -320,7 +337,8 @@ async function main(): Promise<void> {
   say(machine());
   say(
     `run: ${options.rounds} round(s) × ${options.duration} s per scenario and server, wrk -t${options.threads} -c${options.connections}, ` +
-      `warm-up ${options.warmup} s, ${options.users} users, service database ${flags.db}`,
+      `warm-up ${options.warmup} s, ${options.users} users, service database ${flags.db}` +
+      (flags['service-env'] ? `, service environment ${flags['service-env']}` : ''),
   );
   say('```');
   say();
