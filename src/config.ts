@@ -71,7 +71,7 @@ export const ConfigSchema = Type.Object({
   SQLITE_MMAP_SIZE_MB: Type.Integer({ minimum: 0, maximum: 65536, default: 0 }),
   // SQLite's page cache, per connection. The file's pages are also in the OS's page cache, so a page not held here
   // costs a pread, not a disk read: measured, 4 MB wrote and read as fast as 16 MB (better-sqlite3's default) at 1,000
-  // to 1,000,000 users, for 10 MB less RSS under writes (docs/PERFORMANCE.md).
+  // to 1,000,000 users, for 5–14 MB less RSS under writes (docs/PERFORMANCE.md).
   SQLITE_CACHE_SIZE_MB: Type.Integer({ minimum: 1, maximum: 65536, default: 4 }),
   // WAL checkpoints on a thread of their own (src/db/checkpointer.ts): faster writes, for one more V8 isolate's memory.
   // false: the serving connection checkpoints itself, inside the commit that takes the WAL past 1,000 pages.
