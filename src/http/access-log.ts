@@ -16,7 +16,7 @@ export type LineWriter = (line: string) => void;
 /**
  * The access log: one info line per completed request, instead of Fastify's two (incoming + completed). The line is
  * the one pino would write for `request.log.info({ method, url, status, ms }, 'request')` (the request's bindings
- * request_id and trace_id included: test/http/access-log.test.ts compares them), written without pino's generic
+ * request_id and trace_id included: test/app/access-log.test.ts compares them), written without pino's generic
  * serializer.
  */
 export class AccessLogController extends LogController {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { LineWriter } from './access-log.js';
 
 /** pino's level number of `warn`: lines from this level up are written at once. */
 const WARN = 40;
@@ -18,7 +19,7 @@ export interface BufferedLog {
   /** pino hooks: a `warn` or worse line is written at once, with every line before it. */
   readonly hooks: { logMethod: NonNullable<NonNullable<pino.LoggerOptions['hooks']>['logMethod']> };
   /** Writes a whole line (the access log's, src/http/access-log.ts) as pino would: buffered, below warn. */
-  readonly write: (line: string) => void;
+  readonly write: LineWriter;
   /** Writes the buffered lines and stops buffering: a line logged later is written at once (app close). */
   close(): void;
 }
