@@ -189,6 +189,14 @@ describe('metrics under WORKERS=2: one scrape sums the workers', { timeout: 6000
   });
 
   it('answers the sum over both workers of the requests they served', async () => {
+    // The server is ready when one worker answers; a scrape asks every worker, and one still loading its code drops
+    // the question (prom-client then fails the scrape after 5 s, which a CI run hit). Both answer first.
+    const started = new Set<string>();
+    for (let tries = 0; started.size < 2 && tries < 200; tries++) {
+      const response = await fetch(`${server!.url}/healthcheck`, { headers: { connection: 'close' } });
+      started.add(response.headers.get('x-instance-id') ?? '');
+    }
+    assert.deepEqual([...started].sort(), ['metrics.1', 'metrics.2'], 'both workers are up');
     const before = (await scrape(metricsPort)).get(requests('GET', '/users/', 200)) ?? 0;
     const answeredBy = new Map<string, number>();
     const total = 60;
