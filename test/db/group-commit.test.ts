@@ -125,6 +125,31 @@ describe('SQLite group commit: the writes of one turn of the event loop share a 
     assert.deepEqual(rows(), [(await leader).email, user.email]);
   });
 
+  it("keeps a batch's journals in memory and gives reads back SQLite's default, after a commit, a refused write, a fault or a busy lock", async () => {
+    // temp_store: 0 is SQLite's default (temporary files on disk past their cache), 2 is memory.
+    const tempStore = () => database.sqlite.pragma('temp_store', { simple: true });
+    assert.equal(tempStore(), 0);
+    assert.equal(await database.write(tempStore), 2, 'a write runs with its journals in memory');
+    assert.equal(tempStore(), 0, 'after a commit');
+    const taken = await users.insert(input());
+    await nextTurn();
+    const refused = await Promise.allSettled([database.write(tempStore), users.insert(input({ email: taken.email }))]);
+    assert.deepEqual(refused.map((result) => result.status), ['fulfilled', 'rejected']);
+    assert.equal((refused[0] as PromiseFulfilledResult<unknown>).value, 2);
+    assert.equal(tempStore(), 0, 'after a batch with a refused write');
+    await assert.rejects(database.write(() => database.sqlite.exec('ROLLBACK')));
+    assert.equal(tempStore(), 0, 'after a batch a fault rolled back');
+    const other = new BetterSqlite3(file);
+    other.exec('BEGIN IMMEDIATE');
+    const waiting = users.insert(input());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(tempStore(), 0, 'while the batch waits for another connection to release the lock');
+    other.exec('COMMIT');
+    other.close();
+    await waiting;
+    assert.equal(tempStore(), 0);
+  });
+
   it('waits for another connection to release the lock, then commits every write that waited in one batch', async () => {
     const other = new BetterSqlite3(file);
     other.exec('BEGIN IMMEDIATE');
