@@ -27,6 +27,12 @@ export interface SqliteDatabase extends Connection {
    * event loop never sleeps on a lock.
    */
   write<T>(run: () => T): Promise<T>;
+  /**
+   * Runs `hook` in every group-commit transaction, after its writes and just before COMMIT: a feature's work that is
+   * cheaper once per transaction than once per write (the users' search index). One hook per name: a later one
+   * replaces it. A hook that throws fails every write of the transaction, which is rolled back.
+   */
+  beforeCommit(name: string, hook: () => void): void;
   /** Runs a read, retried like a write in the rare cases WAL makes a reader wait. */
   read<T>(run: () => T): Promise<T>;
   /** What the group commit has done so far: transactions (batches) and the writes in them. */

@@ -53,6 +53,8 @@ export interface GroupCommitOptions {
   onError: (error: unknown) => void;
   /** Told of every committed transaction (the checkpointer copies it from the WAL). */
   onCommit?: () => void;
+  /** Run inside each transaction after its writes, before COMMIT; a throw fails the batch like a failed COMMIT. */
+  beforeCommit?: () => void;
 }
 
 /**
@@ -166,6 +168,7 @@ export class GroupCommit {
     }
     if (failed === undefined) {
       try {
+        this.options.beforeCommit?.();
         commit.run();
       } catch (error) {
         this.options.onError(error);

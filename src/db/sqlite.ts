@@ -192,6 +192,8 @@ class ServedSqlite implements SqliteDatabase {
   private checkpointer: Checkpointer | undefined;
   private checkpointerFault: string | undefined;
   private closing = false;
+  /** The features' work at the end of each transaction (beforeCommit), by name. */
+  private readonly commitHooks = new Map<string, () => void>();
 
   constructor(sqlite: BetterSqlite3.Database, options: ServeOptions) {
     this.connection = sqlite;
@@ -211,6 +213,9 @@ class ServedSqlite implements SqliteDatabase {
         if (sqliteErrorCode(error)?.startsWith('SQLITE_READONLY')) this.report('read-only', error);
       },
       onCommit: this.checkpointThread ? () => this.committed() : undefined,
+      beforeCommit: () => {
+        for (const hook of this.commitHooks.values()) hook();
+      },
     });
     if (!sqlite.memory) {
       this.identity = identityOf(this.filename);
@@ -223,6 +228,10 @@ class ServedSqlite implements SqliteDatabase {
   /** The current connection: a new one after the file was reopened (prepared statements belong to one). */
   get sqlite(): BetterSqlite3.Database {
     return this.connection;
+  }
+
+  beforeCommit(name: string, hook: () => void): void {
+    this.commitHooks.set(name, hook);
   }
 
   write<T>(run: () => T): Promise<T> {

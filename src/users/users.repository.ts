@@ -151,7 +151,9 @@ export interface UsersRepository {
 export async function createUsersRepository(database: Database, model: UserModel = userModel): Promise<UsersRepository> {
   if (database.dialect === 'sqlite') {
     const { SqliteUsersRepository } = await import('./users.sql.sqlite.js');
-    return new SqliteUsersRepository(database, model);
+    const repository = new SqliteUsersRepository(database, model);
+    await repository.applyNotesLeft();
+    return repository;
   }
   const { PostgresUsersRepository } = await import('./users.sql.postgres.js');
   return new PostgresUsersRepository(database, model);

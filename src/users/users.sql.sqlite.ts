@@ -104,6 +104,13 @@ class ConnectionStatements {
   readonly conditionalDelete: BetterSqlite3.Statement;
   /** Many users from one JSON array of value arrays; returns the folded unique key of each user created. */
   readonly insertMany: BetterSqlite3.Statement;
+  /** The search index's changes noted in this transaction, applied (syncSearchIndex). */
+  /** The highest id the index holds (the users past it are new), and whether the triggers noted changes. */
+  readonly searchState: BetterSqlite3.Statement;
+  readonly indexNewUsers: BetterSqlite3.Statement;
+  readonly applySearchNotes: BetterSqlite3.Statement;
+  readonly clearSearchNotes: BetterSqlite3.Statement;
+  readonly searchIndexBehind: BetterSqlite3.Statement;
   readonly cache: StatementCache<BetterSqlite3.Statement>;
   /** Set by the repository: transactions are functions of one connection too. */
   insertOnce!: BetterSqlite3.Transaction<(user: UserCreate, request: IdempotentRequest) => { user: User; replayed: boolean }>;
@@ -134,6 +141,32 @@ class ConnectionStatements {
          ON CONFLICT DO NOTHING RETURNING ${unique ? `lower(${unique.name})` : 'id'}`,
       )
       .pluck();
+    // One statement, so one FTS5 segment (migration 0007): the noted users' indexed values removed, then their
+    // values now (if they still exist), then the users past the highest id the index held when the transaction
+    // began. UNION ALL yields its parts in order.
+    this.searchState = sqlite.prepare(
+      'SELECT coalesce(max(id), 0) AS indexedUpTo, EXISTS (SELECT 1 FROM users_fts_pending) AS noted FROM users_fts_docsize',
+    );
+    // The searched fields, as the FTS5 table and the notes table (migrations) have them.
+    const searched = model.searched.map((field) => field.name);
+    const indexed = `users_fts (users_fts, rowid, ${searched.join(', ')})`;
+    const newUsers = `SELECT NULL, id, ${searched.join(', ')} FROM users WHERE id > ?`;
+    this.indexNewUsers = sqlite.prepare(`INSERT INTO ${indexed} ${newUsers}`);
+    this.applySearchNotes = sqlite.prepare(
+      `INSERT INTO ${indexed}
+       SELECT 'delete', id, ${searched.join(', ')} FROM users_fts_pending WHERE indexed = 1
+       UNION ALL
+       SELECT NULL, users.id, ${searched.map((name) => `users.${name}`).join(', ')} FROM users_fts_pending JOIN users USING (id)
+       UNION ALL
+       ${newUsers}`,
+    );
+    this.clearSearchNotes = sqlite.prepare('DELETE FROM users_fts_pending');
+    this.searchIndexBehind = sqlite
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM users_fts_pending)
+         OR (SELECT coalesce(max(id), 0) FROM users) > (SELECT coalesce(max(id), 0) FROM users_fts_docsize)`,
+      )
+      .pluck();
   }
 }
 
@@ -158,6 +191,7 @@ export class SqliteUsersRepository implements UsersRepository {
     this.jsonObject = `json_object(${names.map((name) => `'${name}', ${name}`).join(', ')})`;
     this.jsonPage = `json_group_array(${this.jsonObject})`;
     this.current = this.prepare(database.sqlite);
+    database.beforeCommit('users-search-index', () => this.syncSearchIndex());
     this.csvRecord = csvRecordSql(model, {
       char: (code) => `char(${code})`,
       contains: (text, part) => `instr(${text}, ${part}) > 0`,
@@ -177,6 +211,33 @@ export class SqliteUsersRepository implements UsersRepository {
     statements.insertOnce = sqlite.transaction((user: UserCreate, request: IdempotentRequest) => this.createOnce(statements, user, request));
     statements.list = sqlite.transaction((criteria: UserListCriteria) => this.readPage(criteria));
     return statements;
+  }
+
+  /**
+   * Brings the trigram index up to the users table, inside the transaction, just before COMMIT (migration 0007):
+   * the new users and the changed ones the triggers noted are indexed by one statement, so FTS5 writes one segment
+   * per transaction instead of one per user.
+   */
+  private syncSearchIndex(): void {
+    const statements = this.statements;
+    // Read before the index changes: the users past it are the transaction's new ones.
+    const { indexedUpTo, noted } = statements.searchState.get() as { indexedUpTo: number; noted: number };
+    if (noted === 0) {
+      // Creates only (the common batch): no notes to apply or clear.
+      statements.indexNewUsers.run(indexedUpTo);
+      return;
+    }
+    statements.applySearchNotes.run(indexedUpTo);
+    statements.clearSearchNotes.run();
+  }
+
+  /**
+   * At start: changes another program made to the users (the sqlite3 shell, a script) are in the table but not yet
+   * in the search index; an empty transaction applies them. On a file that takes no writes now, the next write does.
+   */
+  async applyNotesLeft(): Promise<void> {
+    if (this.statements.searchIndexBehind.get() === 0) return;
+    await this.database.write(() => undefined).catch(() => undefined);
   }
 
   /** Runs a write through the database (which waits for the lock without blocking), mapping driver faults. */

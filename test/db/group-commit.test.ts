@@ -125,6 +125,20 @@ describe('SQLite group commit: the writes of one turn of the event loop share a 
     assert.deepEqual(rows(), [(await leader).email, user.email]);
   });
 
+  it('fails every write of a batch whose work before COMMIT (a beforeCommit hook) throws, and stores none of them', async () => {
+    const stored = await users.insert(input());
+    let failing = true;
+    database.beforeCommit('test', () => {
+      if (failing) throw new Error('the hook failed');
+    });
+    const results = await Promise.allSettled([users.insert(input()), users.insert(input())]);
+    assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+    assert.deepEqual(rows(), [stored.email]);
+    failing = false;
+    const next = await users.insert(input());
+    assert.deepEqual(rows(), [stored.email, next.email]);
+  });
+
   it("keeps a batch's journals in memory and gives reads back SQLite's default, after a commit, a refused write, a fault or a busy lock", async () => {
     // temp_store: 0 is SQLite's default (temporary files on disk past their cache), 2 is memory.
     const tempStore = () => database.sqlite.pragma('temp_store', { simple: true });
