@@ -150,8 +150,9 @@ for (const dialect of TEST_DIALECTS) {
 
     if (dialect === 'sqlite') {
       // 0006: FTS5 keeps its options in the index's own config table; its default automerge (4) costs writes at scale.
-      it('set the trigram index to merge its segments 16 at a time', async () => {
+      it('set the trigram index to merge its segments 16 at a time, in steps until 32 (0007)', async () => {
         assert.deepEqual(await db.sql("SELECT v FROM users_fts_config WHERE k = 'automerge'"), [{ v: 16 }]);
+        assert.deepEqual(await db.sql("SELECT v FROM users_fts_config WHERE k = 'crisismerge'"), [{ v: 32 }]);
       });
     }
   });
