@@ -23,7 +23,7 @@ const BODY_LIMIT = 1048576;
 
 /** A field as the baseline reads it: the model's FieldDefinition, as JSON. */
 type Field = Pick<FieldDefinition, 'name' | 'kind' | 'nullable'> & {
-  spec: Pick<FieldDefinition['spec'], 'create' | 'patch' | 'sort' | 'unique'> & {
+  spec: Pick<FieldDefinition['spec'], 'create' | 'patch' | 'sort' | 'unique' | 'search'> & {
     schema: { minLength?: number; maxLength?: number; minimum?: number; maximum?: number; format?: string; pattern?: string };
   };
 };
@@ -37,6 +37,8 @@ const db = new BetterSqlite3(FILE, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
+// The service's writes keep their undo journals in memory (src/db/group-commit.ts); its reads never sort here.
+db.pragma('temp_store = MEMORY');
 // The service's tables and indexes, for a standalone run; the harness gives it a file made by the real migrations.
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 const columnOf = (field: Field) => {
@@ -78,6 +80,46 @@ const insert = db.prepare(
   `INSERT INTO users (${CREATED.map((field) => field.name).join(', ')}) VALUES (${CREATED.map(() => '?').join(', ')}) RETURNING ${COLUMNS}`,
 );
 const updates = new Map<string, BetterSqlite3.Statement>();
+
+// The service's file (migration 0007) notes changed users for its search index, which the service brings up to
+// the table before each COMMIT (src/users/users.sql.sqlite.ts, syncSearchIndex). The same work here: each write is
+// a transaction of its own that does it (what the service's group commit does for a write alone).
+const SEARCHED = FIELD_LIST.filter((field) => field.spec.search === true).map((field) => field.name);
+const notesSearch = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'users_fts_pending'").get() !== undefined;
+const searchIndex = notesSearch
+  ? {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      state: db.prepare('SELECT coalesce(max(id), 0) AS upTo, EXISTS (SELECT 1 FROM users_fts_pending) AS noted FROM users_fts_docsize'),
+      newUsers: db.prepare(`INSERT INTO users_fts (users_fts, rowid, ${SEARCHED.join(', ')}) SELECT NULL, id, ${SEARCHED.join(', ')} FROM users WHERE id > ?`),
+      notes: db.prepare(
+        `INSERT INTO users_fts (users_fts, rowid, ${SEARCHED.join(', ')})
+         SELECT 'delete', id, ${SEARCHED.join(', ')} FROM users_fts_pending WHERE indexed = 1
+         UNION ALL SELECT NULL, users.id, ${SEARCHED.map((name) => `users.${name}`).join(', ')} FROM users_fts_pending JOIN users USING (id)
+         UNION ALL SELECT NULL, id, ${SEARCHED.join(', ')} FROM users WHERE id > ?`,
+      ),
+      clear: db.prepare('DELETE FROM users_fts_pending'),
+    }
+  : undefined;
+function written<T>(run: () => T): T {
+  if (!searchIndex) return run();
+  searchIndex.begin.run();
+  try {
+    const result = run();
+    const { upTo, noted } = searchIndex.state.get() as { upTo: number; noted: number };
+    if (noted === 0) searchIndex.newUsers.run(upTo);
+    else {
+      searchIndex.notes.run(upTo);
+      searchIndex.clear.run();
+    }
+    searchIndex.commit.run();
+    return result;
+  } catch (error) {
+    if (db.inTransaction) searchIndex.rollback.run();
+    throw error;
+  }
+}
 // Writes with RETURNING are stepped to the end with .all(), as the service does: .get() stops at the first row,
 // and a stream of such writes keeps the WAL from ever being reset (it grew to gigabytes in seconds under POST load).
 
@@ -222,7 +264,7 @@ function createUser(res: ServerResponse, id: string, body: Record<string, unknow
   const bad = invalidFields(body, false);
   if (bad.length > 0) return problem(res, id, 422, 'VALIDATION_FAILED', `Invalid fields: ${bad.join(', ')}.`);
   try {
-    const user = insert.all(...CREATED.map((field) => body[field.name] ?? null))[0] as { id: number };
+    const user = written(() => insert.all(...CREATED.map((field) => body[field.name] ?? null))[0] as { id: number });
     send(res, id, 201, JSON.stringify(user), undefined, { location: `/users/${user.id}` });
   } catch (error) {
     if (isUniqueViolation(error)) return problem(res, id, 409, 'EMAIL_TAKEN', 'This email is already used by another user.');
@@ -246,7 +288,8 @@ function updateUser(res: ServerResponse, id: string, userId: number, body: Recor
         statement = db.prepare(`UPDATE users SET ${set}, updated_at = ${NOW} WHERE id = ? RETURNING ${COLUMNS}`);
         updates.set(key, statement);
       }
-      user = statement.all(...fields.map((field) => body[field]), userId)[0];
+      const update = statement;
+      user = written(() => update.all(...fields.map((field) => body[field]), userId)[0]);
     }
   } catch (error) {
     if (isUniqueViolation(error)) return problem(res, id, 409, 'EMAIL_TAKEN', 'This email is already used by another user.');
