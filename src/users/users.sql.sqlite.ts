@@ -104,12 +104,15 @@ class ConnectionStatements {
   readonly conditionalDelete: BetterSqlite3.Statement;
   /** Many users from one JSON array of value arrays; returns the folded unique key of each user created. */
   readonly insertMany: BetterSqlite3.Statement;
-  /** The search index's changes noted in this transaction, applied (syncSearchIndex). */
-  /** The highest id the index holds (the users past it are new), and whether the triggers noted changes. */
+  /**
+   * The search index, brought up to the table before each COMMIT (syncSearchIndex, migration 0007): the highest id
+   * it holds (the users past it are new) and whether the triggers noted changes.
+   */
   readonly searchState: BetterSqlite3.Statement;
   readonly indexNewUsers: BetterSqlite3.Statement;
   readonly applySearchNotes: BetterSqlite3.Statement;
   readonly clearSearchNotes: BetterSqlite3.Statement;
+  /** At start: whether another program's writes are not in the index yet. */
   readonly searchIndexBehind: BetterSqlite3.Statement;
   readonly cache: StatementCache<BetterSqlite3.Statement>;
   /** Set by the repository: transactions are functions of one connection too. */
@@ -141,9 +144,6 @@ class ConnectionStatements {
          ON CONFLICT DO NOTHING RETURNING ${unique ? `lower(${unique.name})` : 'id'}`,
       )
       .pluck();
-    // One statement, so one FTS5 segment (migration 0007): the noted users' indexed values removed, then their
-    // values now (if they still exist), then the users past the highest id the index held when the transaction
-    // began. UNION ALL yields its parts in order.
     this.searchState = sqlite.prepare(
       'SELECT coalesce(max(id), 0) AS indexedUpTo, EXISTS (SELECT 1 FROM users_fts_pending) AS noted FROM users_fts_docsize',
     );
@@ -152,6 +152,9 @@ class ConnectionStatements {
     const indexed = `users_fts (users_fts, rowid, ${searched.join(', ')})`;
     const newUsers = `SELECT NULL, id, ${searched.join(', ')} FROM users WHERE id > ?`;
     this.indexNewUsers = sqlite.prepare(`INSERT INTO ${indexed} ${newUsers}`);
+    // One statement, so one FTS5 segment: the noted users' indexed values removed, then their values now (if they
+    // still exist), then the users past the highest id the index held when the transaction began. UNION ALL yields
+    // its parts in order.
     this.applySearchNotes = sqlite.prepare(
       `INSERT INTO ${indexed}
        SELECT 'delete', id, ${searched.join(', ')} FROM users_fts_pending WHERE indexed = 1
