@@ -130,7 +130,7 @@ export class GroupCommit {
 
   /**
    * The batch, with the connection's temporary files in memory. Every insert journals the pages it and its triggers
-   * (the search index, the counts) change, so that it can be undone alone; past 64 KiB SQLite spills that journal to
+   * (the search index's notes, the counts) change, so that it can be undone alone; past 64 KiB SQLite spills that journal to
    * a temporary file: 12 more `pwrite`s an insert, measured, for a journal a crash discards anyway (the WAL holds
    * only committed transactions). For the batch only: a read's sort (a search with a large offset) still spills to
    * disk instead of growing the heap.

@@ -58,10 +58,12 @@ describe('SQLite search index: brought up to the table once per transaction', ()
     );
     indexMatchesTable();
     await nextTurn();
-    // One turn: a batch that renames, renames twice, deletes, creates and then renames what it created, and
-    // refuses a create and a rename to a taken email.
+    // One turn: a batch that renames, renames twice, deletes and creates, and refuses a create and a rename to a
+    // taken email; then one that renames what the turn's first write created.
     const created = users.insert(input({ first_name: 'Newcomer' }));
+    const batchborn = users.insert(input({ first_name: 'Batchborn' }));
     const results = await Promise.allSettled([
+      batchborn,
       users.update(renamed!.id, { first_name: 'Newname' }),
       users.update(renamedTwice!.id, { first_name: 'Secondname' }),
       users.update(renamedTwice!.id, { first_name: 'Thirdname', email: uniqueEmail('third') }),
@@ -72,9 +74,9 @@ describe('SQLite search index: brought up to the table once per transaction', ()
     ]);
     assert.deepEqual(
       results.map((result) => result.status),
-      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected'],
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected'],
     );
-    assert.ok((results[5] as PromiseRejectedResult).reason instanceof EmailTakenError);
+    assert.ok((results[6] as PromiseRejectedResult).reason instanceof EmailTakenError);
     indexMatchesTable();
     const newcomer = await created;
     assert.deepEqual(found('newname'), [renamed!.id]);
@@ -83,6 +85,7 @@ describe('SQLite search index: brought up to the table once per transaction', ()
     assert.deepEqual([...found('firstname'), ...found('secondname')], []);
     assert.deepEqual(found('gonename'), []);
     assert.deepEqual(found('renamedcomer'), [newcomer.id]);
+    assert.deepEqual(found('batchborn'), [(await batchborn).id]);
     assert.deepEqual(found('refused'), []);
     assert.deepEqual(found('keptname'), [kept!.id]);
   });
@@ -105,8 +108,12 @@ describe('SQLite search index: brought up to the table once per transaction', ()
     assert.deepEqual([...found('unsteady'), ...found('neverborn')], []);
   });
 
-  it('indexes at the next start what another program wrote to the users (created, renamed, deleted)', async () => {
-    const [renamed, deleted] = await Promise.all([users.insert(input({ first_name: 'Before' })), users.insert(input({ first_name: 'Doomed' }))]);
+  it('indexes at the next start what another program wrote to the users (created, renamed, deleted, created with a freed id)', async () => {
+    const [renamed, deleted, vacated] = await Promise.all(
+      ['Before', 'Doomed', 'Vacated'].map((first_name) => users.insert(input({ first_name }))),
+    );
+    await users.insert(input({ first_name: 'Highest' }));
+    assert.equal(await users.delete(vacated!.id), true);
     await database.close();
     const shell = new BetterSqlite3(file);
     shell.prepare('UPDATE users SET first_name = ? WHERE id = ?').run('Afterwards', renamed!.id);
@@ -115,6 +122,10 @@ describe('SQLite search index: brought up to the table once per transaction', ()
       .prepare('INSERT INTO users (first_name, last_name, age, email) VALUES (?, ?, ?, ?) RETURNING id')
       .pluck()
       .get('Outsider', 'Shell', 40, uniqueEmail('shell')) as number;
+    // An id below the highest the index holds, free since the service deleted its user: noted, not taken as new.
+    shell
+      .prepare('INSERT INTO users (id, first_name, last_name, age, email) VALUES (?, ?, ?, ?, ?)')
+      .run(vacated!.id, 'Returning', 'Shell', 41, uniqueEmail('returning'));
     shell.close();
     database = sqliteDatabase(new BetterSqlite3(file), { settings });
     users = await createUsersRepository(database);
@@ -122,5 +133,7 @@ describe('SQLite search index: brought up to the table once per transaction', ()
     assert.deepEqual(found('afterwards'), [renamed!.id]);
     assert.deepEqual([...found('before'), ...found('doomed')], []);
     assert.deepEqual(found('outsider'), [outsider]);
+    assert.deepEqual(found('returning'), [vacated!.id]);
+    assert.deepEqual(found('vacated'), []);
   });
 });
