@@ -15,8 +15,8 @@ import { analyzeMetafile, build, type Plugin } from 'esbuild';
 //                         postgres:// DATABASE_URL
 //   dist/*-<hash>.js      the code, in chunks shared by the entries, each with its source map (*.js.map)
 //
-// An entry only turns source maps on and then imports its code, so that every stack trace (the logs' `err.stack`)
-// names src/*.ts lines; the code of the entry itself would be loaded before they are on.
+// An entry only maps its stack traces and then imports its code, so that every stack trace (the logs' `err.stack`)
+// names src/*.ts lines. The maps are read when a stack is first formatted, not at start-up (src/stack-traces.ts).
 // Left out of the bundle and loaded from node_modules as before: better-sqlite3 (a native addon, which `bindings`
 // finds from the calling file's path) and pg-native (an optional pg backend this service never installs).
 
@@ -73,14 +73,16 @@ function ownLocation(rewritten: Set<string>): Plugin {
   };
 }
 
-/** The entries: each turns source maps on, then imports its code (a chunk). */
+/** The entries: each maps its stack traces (src/stack-traces.ts), then imports its code (a chunk). */
 function sourceMappedEntries(): Plugin {
   return {
     name: 'source-mapped-entries',
     setup(bundle) {
       bundle.onResolve({ filter: /^entry:/ }, (args) => ({ path: args.path.slice('entry:'.length), namespace: 'entry' }));
       bundle.onLoad({ filter: /.*/, namespace: 'entry' }, (args) => ({
-        contents: `process.setSourceMapsEnabled(true);\nawait import(${JSON.stringify(`./${args.path}`)});\n`,
+        contents:
+          `import { mapStackTraces } from './src/stack-traces.ts';\nmapStackTraces();\n` +
+          `await import(${JSON.stringify(`./${args.path}`)});\n`,
         resolveDir: ROOT,
         loader: 'js',
       }));

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LineIndexedSourceMap } from '../../src/stack-traces.js';
 import { ROOT, fetchChecked, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { fileHoldsUsers } from '../helpers/sqlite-file.js';
 
@@ -29,6 +31,63 @@ it("the build's source maps lead a position in the bundle back to its line in sr
   const source = readFileSync(join(ROOT, 'src/http/etag.ts'), 'utf8').split('\n');
   assert.match(entry.originalSource ?? '', /(^|\/)src\/http\/etag\.ts$/);
   assert.match(source[entry.originalLine!] ?? '', /export function parseEntityTags\(/);
+});
+
+it("reads the build's source maps as Node's SourceMap does, a line at a time (src/stack-traces.ts)", () => {
+  const maps = readdirSync(join(ROOT, 'dist')).filter((name) => name.endsWith('.js.map'));
+  assert.ok(maps.length > 0, 'the build has source maps');
+  let compared = 0;
+  let mapped = 0;
+  for (const name of maps) {
+    const path = join(ROOT, 'dist', name);
+    const payload = JSON.parse(readFileSync(path, 'utf8')) as SourceMapPayload;
+    const ours = new LineIndexedSourceMap(payload, pathToFileURL(path).href);
+    const node = new SourceMap(payload);
+    const lines = readFileSync(path.slice(0, -'.map'.length), 'utf8').split('\n');
+    // Every line: its start, its end and past it, and positions spread over it (a bundle's lines are long).
+    lines.forEach((text, line) => {
+      const columns = [0, 1, text.length - 1, text.length + 10];
+      for (let column = 7; column < text.length; column += Math.max(13, Math.floor(text.length / 400))) columns.push(column);
+      for (const column of columns) {
+        const expected = node.findEntry(line, column) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+        const found = ours.find(line, column);
+        const where = `${name} ${line}:${column}`;
+        if (expected.originalSource === undefined) {
+          assert.equal(found, undefined, where);
+        } else {
+          const source = new URL(expected.originalSource, pathToFileURL(path));
+          assert.deepEqual(found, { source: source.protocol === 'file:' ? fileURLToPath(source) : source.href, line: expected.originalLine, column: expected.originalColumn }, where);
+          mapped++;
+        }
+        compared++;
+      }
+    });
+  }
+  assert.ok(mapped > 10000, `${mapped} of ${compared} positions mapped`);
+});
+
+it("names the src/*.ts lines of a failed start's stack trace, read from the build's maps", () => {
+  const directory = mkdtempSync(join(tmpdir(), 'users-api-stack-'));
+  try {
+    // A database under a file, not a directory: the start fails inside src/db/sqlite.ts, and the error is printed.
+    const notADirectory = join(directory, 'file');
+    writeFileSync(notADirectory, '');
+    const started = spawnSync(process.execPath, [join(ROOT, 'dist/server.js')], {
+      env: { PATH: process.env['PATH'], DATABASE_URL: `file:${join(notADirectory, 'users.db')}`, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 15000,
+    });
+    assert.equal(started.status, 1, started.stderr);
+    const frames = [...started.stderr.matchAll(/^ {4}at (?:.* \()?(.+?):(\d+):(\d+)\)?$/gm)].map(([, file, line]) => ({ file: file!, line: Number(line) }));
+    const own = frames.filter(({ file }) => file.startsWith(join(ROOT, 'src')));
+    assert.ok(own.length >= 4, started.stderr);
+    const opening = own.find(({ file }) => file === join(ROOT, 'src/db/sqlite.ts'));
+    assert.ok(opening, started.stderr);
+    assert.match(readFileSync(opening.file, 'utf8').split('\n')[opening.line - 1] ?? '', /new BetterSqlite3\(/);
+    assert.equal(frames.filter(({ file }) => /\/dist\/[^/]+-[A-Z0-9]{8}\.js$/.test(file)).length, 0, `no frame left in a chunk: ${started.stderr}`);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });
 
 describe('the server as a real process', () => {
