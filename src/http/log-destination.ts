@@ -25,15 +25,19 @@ export interface BufferedLog {
 }
 
 /**
- * The log destination of a server process: pino's sonic-boom on stdout, writing its lines in blocks of up to
- * `bytes` instead of one write(2) per line, i.e. per request (issue 10).
+ * The log destination of a server process: pino's sonic-boom on stdout, given the lines in blocks of up to `bytes`
+ * instead of one write(2) per line, i.e. per request (issue 10).
  *
+ * - **The blocks are made here**, not by sonic-boom's `minLength`: sonic-boom measures the byte length of the block
+ *   it is filling at every line, which flattens that growing string each time (~2 KB allocated a request at 4 KB
+ *   blocks, the largest allocation of a GET by id; docs/PERFORMANCE.md, "Sixth pass"). Here each line is measured
+ *   once and a block is one string, written by sonic-boom at once.
  * - **sync**: a block is written synchronously when the next line would not fit. A write is then never in flight
- *   when JavaScript runs, so that the flushes on close and on exit (flushSync) can neither reorder nor lose a block,
- *   and what waits in memory never exceeds `bytes` − 1 (the asynchronous mode keeps collecting lines while a block
- *   is being written: its `kill -9` loss is not bounded by `bytes`). One write of ~4 KB costs about what one of a line does.
- * - **maxWrite = bytes**: a block holds whole lines and, with `bytes` ≤ 4096 (PIPE_BUF), a write to a pipe is
- *   atomic: workers sharing stdout never interleave their lines, as with a write per line.
+ *   when JavaScript runs, so that the flushes on close and on exit can neither reorder nor lose a block, and what
+ *   waits in memory never exceeds `bytes` − 1. One write of ~4 KB costs about what one of a line does.
+ * - **Whole lines**: a block holds whole lines of at most `bytes` − 1 bytes in all (a longer line is written alone)
+ *   and, with `bytes` ≤ 4096 (PIPE_BUF), a write to a pipe is atomic: workers sharing stdout never interleave their
+ *   lines, as with a write per line.
  * - a timer (unref'd) writes what waits every `flushIntervalMs`, so a quiet server's log is never older than that;
  *   lines at `warn` and above are written at once (an outage, a bug: the lines an operator waits for, and those a
  *   kill -9 must not take).
@@ -44,24 +48,39 @@ export interface BufferedLog {
  * line (docs/RELIABILITY.md, test/e2e/log-buffer.test.ts).
  */
 export function openBufferedLog({ bytes, flushIntervalMs, fd = 1 }: BufferedLogOptions): BufferedLog {
-  // A write starts once minLength bytes wait; a block holds at most maxWrite bytes (sonic-boom wants minLength < maxWrite).
-  // bytes 0: every line written at once, synchronously (pino's own default writes asynchronously: a line still in
-  // flight when a kill -9 comes is lost, even unbuffered).
-  const destination =
-    bytes > 0 ? pino.destination({ dest: fd, sync: true, minLength: bytes - 1, maxWrite: bytes }) : pino.destination({ dest: fd, sync: true });
-  // Set by every line logged: the timer writes nothing (not even an empty write) on an idle server.
-  let pending = false;
+  // Every write synchronous and at once (pino's own default writes asynchronously: a line still in flight when a
+  // kill -9 comes is lost, even unbuffered).
+  const destination = pino.destination({ dest: fd, sync: true });
+  let buffering = bytes > 0;
+  /** The lines that wait, whole, and their length in bytes (< `bytes`). */
+  let block = '';
+  let blockBytes = 0;
 
   const flush = () => {
-    if (!pending) return;
-    pending = false;
-    // In sync mode a write is never in flight here, and what waits is one block (< maxWrite): flush() writes it all.
-    destination.flush();
+    if (blockBytes === 0) return;
+    const lines = block;
+    block = '';
+    blockBytes = 0;
+    destination.write(lines);
   };
-  // Everything that waits, synchronously: flushSync writes every block (and fsyncs, once, at the end of the process).
+  const write = (line: string) => {
+    if (!buffering) {
+      destination.write(line);
+      return;
+    }
+    const size = Buffer.byteLength(line);
+    if (blockBytes + size >= bytes) flush();
+    if (size >= bytes) {
+      destination.write(line);
+      return;
+    }
+    block += line;
+    blockBytes += size;
+  };
+  // Everything that waits, synchronously, and whatever sonic-boom still holds (a write it could not finish).
   const flushAll = () => {
-    pending = false;
     try {
+      flush();
       destination.flushSync();
     } catch {
       // stdout itself failed (a closed pipe is already ignored by pino): there is nowhere left to say so.
@@ -73,24 +92,20 @@ export function openBufferedLog({ bytes, flushIntervalMs, fd = 1 }: BufferedLogO
   process.on('exit', flushAll);
 
   return {
-    stream: destination,
+    stream: { write },
     hooks: {
       logMethod(args, method, level) {
         method.apply(this, args);
-        pending = true;
         if (level >= WARN) flush();
       },
     },
-    write(line) {
-      destination.write(line);
-      pending = true;
-    },
+    write,
     close() {
       clearInterval(timer);
       process.removeListener('exit', flushAll);
       flushAll();
-      // sonic-boom reads minLength at every write: 0 writes each later line at once, as with no buffer.
-      (destination as unknown as { minLength: number }).minLength = 0;
+      // Each later line is written at once, as with no buffer.
+      buffering = false;
     },
   };
 }
