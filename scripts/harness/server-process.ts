@@ -13,6 +13,14 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * Docker image run, and what is started unless the caller names another entry.
  */
 export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+/**
+ * The Node options of the Docker image (its `ENV NODE_OPTIONS`; test/docker/dockerfile.test.ts checks they agree),
+ * which the benchmark and the soak give the service too. V8 lets the young generation grow to two 16 MB semi-spaces
+ * under load; a write load took it there (+17 MB of RSS) while a GET load stays at 8 MB. At 8 MB the collector
+ * costs a request the same (~2 µs under POST and PATCH); at 4 MB ~1 µs more, at 1 MB ~9 µs more
+ * (docs/PERFORMANCE.md, "Sixth pass").
+ */
+export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=8';
 
 export interface Exit {
   code: number | null;

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { PRODUCTION_NODE_OPTIONS } from '../../scripts/harness/server-process.js';
 import {
   DockerfileParser,
   type Copy,
@@ -242,7 +243,7 @@ describe('the Dockerfile', () => {
     assert.doesNotMatch(user, /^(?:root|0)(?::|$)/);
   });
 
-  it('sets HOST=0.0.0.0, PORT=8000 and NODE_ENV=production in the final stage', () => {
+  it('sets HOST=0.0.0.0, PORT=8000, NODE_ENV=production and the Node options the benchmark measures in the final stage', () => {
     const env = new Map(
       byKeyword<Env>(final(), 'ENV').flatMap((instruction) =>
         instruction.getProperties().map((property) => [property.getName(), property.getValue()] as const),
@@ -251,6 +252,7 @@ describe('the Dockerfile', () => {
     assert.equal(env.get('HOST'), '0.0.0.0');
     assert.equal(env.get('PORT'), '8000');
     assert.equal(env.get('NODE_ENV'), 'production');
+    assert.equal(env.get('NODE_OPTIONS'), PRODUCTION_NODE_OPTIONS);
   });
 
   it('exposes port 8000', () => {
