@@ -41,6 +41,7 @@ export class LineIndexedSourceMap {
    * state carried into it (source, original line, original column, and 1 when the segment before it maps somewhere).
    */
   private readonly lines: Int32Array;
+  /** Where find() reads in the mappings. */
   private position = 0;
 
   constructor(
@@ -56,26 +57,36 @@ export class LineIndexedSourceMap {
     let line = 0;
     let column = 0;
     let mapped = 0;
+    // One pass over the text, each VLQ decoded in place (a segment's fields in `fields`): ~1.2 M characters.
     const text = this.mappings;
-    this.position = 0;
-    while (this.position < text.length) {
-      const code = text.charCodeAt(this.position);
-      if (code === SEMICOLON) {
-        this.position++;
-        lines.push(this.position, source, line, column, mapped);
-      } else if (code === COMMA) {
-        this.position++;
-      } else {
-        this.vlq(); // the generated column
-        if (this.atSegmentEnd()) {
+    const fields = [0, 0, 0, 0, 0];
+    let count = 0;
+    let value = 0;
+    let shift = 0;
+    for (let i = 0; i <= text.length; i++) {
+      const code = i < text.length ? text.charCodeAt(i) : SEMICOLON;
+      if (code === COMMA || code === SEMICOLON) {
+        if (count >= 4) {
+          source += fields[1]!;
+          line += fields[2]!;
+          column += fields[3]!;
+          mapped = 1;
+        } else if (count > 0) {
           mapped = 0;
-          continue;
         }
-        source += this.vlq();
-        line += this.vlq();
-        column += this.vlq();
-        if (!this.atSegmentEnd()) this.vlq(); // the name
-        mapped = 1;
+        count = 0;
+        if (code === SEMICOLON && i < text.length) lines.push(i + 1, source, line, column, mapped);
+        continue;
+      }
+      const digit = code < 128 ? DIGITS[code]! : -1;
+      if (digit < 0 || count === 5) throw new SyntaxError(`invalid source map mappings at ${i}`);
+      value |= (digit & 31) << shift;
+      if (digit & 32) {
+        shift += 5;
+      } else {
+        fields[count++] = value & 1 ? -(value >>> 1) : value >>> 1;
+        value = 0;
+        shift = 0;
       }
     }
     // Past the last line: the state the whole map leaves, as for a position after a line's last segment.
