@@ -46,8 +46,11 @@ LABEL org.opencontainers.image.title="users-api" \
 # HOST: listen on every interface of the container (the app's default, 127.0.0.1, is unreachable from outside).
 # NODE_OPTIONS: V8's young generation stops at two 8 MB semi-spaces instead of 16, which costs no throughput and
 # ~15 MB of RSS less under writes (docs/PERFORMANCE.md, "Sixth pass"); a NODE_OPTIONS given to the container replaces it.
+# MALLOC_ARENA_MAX: glibc keeps two malloc arenas in all instead of one per thread that allocates (up to 8 per core):
+# 3-6 MB less RSS at the same throughput ("Seventh pass").
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=8 \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATABASE_URL=file:/app/data/users.db

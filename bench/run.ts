@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCli } from '../scripts/harness/cli.js';
-import { PRODUCTION_NODE_OPTIONS, SERVER_ENTRY } from '../scripts/harness/server-process.js';
+import { PRODUCTION_ENV, SERVER_ENTRY } from '../scripts/harness/server-process.js';
 import { GROUP_COMMIT_HEADERS, groupCommitCells, readGroupCommit, sumGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { describe, loadSuite, reportSuite, SCENARIO_KEYS, scenarios as allScenarios, wrkOn, type LoadSettings, type Scenario, type SideRun } from './load.js';
 import { metricsCostPart } from './metrics.js';
@@ -124,8 +124,8 @@ function serviceEnvOf(list: string | undefined): Record<string, string> {
   }
   return env;
 }
-// The Docker image's settings: NODE_OPTIONS as its ENV sets it (--service-env NODE_OPTIONS=... replaces it).
-const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...serviceEnvOf(flags['service-env']) };
+// The Docker image's settings: NODE_OPTIONS and MALLOC_ARENA_MAX as its ENV sets them (--service-env replaces either).
+const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info', ...PRODUCTION_ENV, ...serviceEnvOf(flags['service-env']) };
 
 /** A seeded database for the service with `users` rows (schema from the real migrations). */
 async function serviceTarget(db: Db, users: number, tag: string): Promise<Target> {
@@ -339,7 +339,7 @@ async function main(): Promise<void> {
   say(
     `run: ${options.rounds} round(s) × ${options.duration} s per scenario and server, wrk -t${options.threads} -c${options.connections}, ` +
       `warm-up ${options.warmup} s, ${options.users} users, service database ${flags.db}` +
-      `, service NODE_OPTIONS=${SERVICE_ENV.NODE_OPTIONS}` +
+      `, service NODE_OPTIONS=${SERVICE_ENV.NODE_OPTIONS} MALLOC_ARENA_MAX=${SERVICE_ENV.MALLOC_ARENA_MAX}` +
       (flags['service-env'] ? `, service environment ${flags['service-env']}` : ''),
   );
   say('```');

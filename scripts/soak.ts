@@ -4,7 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli } from './harness/cli.js';
 import { memoryOf } from './harness/process-stats.js';
-import { PRODUCTION_NODE_OPTIONS, SERVER_ENTRY, startServer } from './harness/server-process.js';
+import { PRODUCTION_ENV, SERVER_ENTRY, startServer } from './harness/server-process.js';
 
 // `npm run soak [-- options]`: the built server (dist/server.js) with production settings on a fresh SQLite file,
 // under N seconds of mixed traffic from this process over loopback. Every response is checked against what the
@@ -65,8 +65,8 @@ setTimeout(() => {
 const loadAtStart = loadavg();
 const server = await startServer({
   name: 'soak: the server',
-  // Production settings: the defaults of src/config.ts, access log at info, the Docker image's Node options, loopback only.
-  env: { LOG_LEVEL: 'info', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, DATABASE_URL: `file:${databaseFile}` },
+  // Production settings: the defaults of src/config.ts, access log at info, the Docker image's process settings, loopback only.
+  env: { LOG_LEVEL: 'info', ...PRODUCTION_ENV, DATABASE_URL: `file:${databaseFile}` },
   logFile,
   timeoutMs: 20000,
   pollMs: 50,
