@@ -1,12 +1,12 @@
 import { linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { loadConfig, type Config } from '../config.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import { SILENT_LOG, type DatabaseLog, type SqliteDatabase } from './database.js';
 import { sqliteErrorCode, sqliteFaultOf } from './sqlite-errors.js';
-import { BACKOFF_MS, GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { GroupRead } from './group-read.js';
 import { Checkpointer, SERVER_AUTOCHECKPOINT_PAGES, type CheckpointerReport } from './checkpointer.js';
 import { MIGRATIONS_TABLE, pendingMigrations, readMigrations, type AppliedMigration } from './migrations.js';
 
@@ -153,8 +153,10 @@ const identityOf = (filename: string): FileIdentity | undefined => {
 };
 
 /**
- * A served SQLite database. Four things a plain connection does not do:
+ * A served SQLite database. Five things a plain connection does not do:
  * - Writes are committed in groups (GroupCommit): those of one turn of the event loop share one transaction.
+ * - Reads are grouped too (GroupRead): those of one turn after its first run together at its end, in one read
+ *   transaction, so that their answers leave back to back.
  * - Writes never block the event loop on another connection's lock: the connection's own busy handler (which
  *   sleeps on the thread) is off, and a write that finds the lock taken is retried after a timer, for up to
  *   SQLITE_BUSY_TIMEOUT_MS in all, then fails as unavailable (503). Reads go on meanwhile (WAL).
@@ -186,6 +188,7 @@ class ServedSqlite implements SqliteDatabase {
   private pingStatement: BetterSqlite3.Statement;
   private writeProbe: BetterSqlite3.Statement;
   private readonly commits: GroupCommit;
+  private readonly reads: GroupRead;
   /** SQLITE_CHECKPOINT_THREAD, on a file (:memory: has no WAL). */
   private readonly checkpointThread: boolean;
   /** Started at the first commit on a file (never for :memory:), stopped when the file is reopened or closed. */
@@ -205,6 +208,7 @@ class ServedSqlite implements SqliteDatabase {
     this.checkpointThread = !sqlite.memory && this.settings.SQLITE_CHECKPOINT_THREAD !== false;
     serveConnection(sqlite, this.checkpointThread);
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
+    this.reads = new GroupRead({ connection: () => this.connection, busyTimeoutMs: this.settings.SQLITE_BUSY_TIMEOUT_MS });
     this.commits = new GroupCommit({
       connection: () => this.connection,
       busyTimeoutMs: this.settings.SQLITE_BUSY_TIMEOUT_MS,
@@ -242,19 +246,8 @@ class ServedSqlite implements SqliteDatabase {
     return this.commits.stats;
   }
 
-  async read<T>(run: () => T): Promise<T> {
-    // Set at the first busy answer: the first attempt, almost always the only one, reads no clock.
-    let deadline: number | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return run();
-      } catch (error) {
-        if (!sqliteErrorCode(error)?.startsWith('SQLITE_BUSY')) throw error;
-        deadline ??= performance.now() + this.settings.SQLITE_BUSY_TIMEOUT_MS;
-        if (performance.now() >= deadline) throw error;
-      }
-      await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
-    }
+  read<T>(run: () => T): Promise<T> {
+    return this.reads.read(run);
   }
 
   async ping(): Promise<number> {
@@ -282,6 +275,8 @@ class ServedSqlite implements SqliteDatabase {
     clearInterval(this.monitor);
     // The thread's connection first: the server's, closed last, copies what is left and removes the WAL.
     this.closing = true;
+    // Reads that wait for the end of this turn run on the connection before it closes.
+    this.reads.flush();
     await this.stopCheckpointer();
     const { stats } = this.commits;
     if (stats.writes > 0) this.log.info({ ...stats }, 'sqlite group commit');
