@@ -83,21 +83,42 @@ export class GroupRead {
   private runBatch(): void {
     const batch = this.queue.splice(0, MAX_BATCH);
     const statements = this.beginBatch(batch.length);
-    try {
-      for (const { run, resolve, reject } of batch) this.attempt(run).then(resolve, reject);
-    } finally {
-      // Read-only: COMMIT only ends the snapshot. A fault that ended the transaction itself leaves nothing to end.
-      if (statements?.db.inTransaction) statements.commit.run();
-    }
+    // attempt() is async: a read that throws rejects its own promise, never this loop.
+    for (const { run, resolve, reject } of batch) this.attempt(run).then(resolve, reject);
+    if (statements) this.endBatch(statements);
   }
 
-  /** The batch's read transaction; none for a batch of one, or on a connection that is closed or inside one. */
+  /**
+   * The batch's read transaction; none for a batch of one, or on a connection that is closed or inside one. Never
+   * throws (this runs from setImmediate): without the transaction, the reads run each on its own, as a lone read.
+   */
   private beginBatch(size: number): ConnectionStatements | undefined {
     const db = this.options.connection();
     if (size < 2 || !db.open || db.inTransaction) return undefined;
-    const statements = this.statementsOf(db);
-    statements.begin.run();
-    return statements;
+    try {
+      const statements = this.statementsOf(db);
+      statements.begin.run();
+      return statements;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Ends the batch's snapshot (read-only: COMMIT and ROLLBACK are the same). A transaction left open would refuse the
+   * next group commit's BEGIN IMMEDIATE, so a failed COMMIT is rolled back; a fault that ended the transaction itself
+   * leaves nothing to end.
+   */
+  private endBatch({ db, commit }: ConnectionStatements): void {
+    try {
+      if (db.inTransaction) commit.run();
+    } catch {
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        // The connection is unusable: the next read or write reports its own error.
+      }
+    }
   }
 
   /** A read; when WAL makes it wait, tried again after 1, 1, 2 … 50 ms, up to busyTimeoutMs in all. */

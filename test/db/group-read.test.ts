@@ -149,7 +149,7 @@ describe('SQLite group reads: the reads of one turn after its first run together
   });
 });
 
-describe('GroupRead: a read that WAL makes wait', () => {
+describe('GroupRead on its own: a read that WAL makes wait, a batch whose BEGIN or COMMIT fails', () => {
   let connection: BetterSqlite3.Database;
   beforeEach(() => {
     connection = new BetterSqlite3(':memory:');
@@ -189,5 +189,44 @@ describe('GroupRead: a read that WAL makes wait', () => {
       { code: 'SQLITE_IOERR' },
     );
     assert.equal(otherAttempts, 1);
+  });
+
+  it('still answers the reads of a batch when its BEGIN fails, and ends the transaction when its COMMIT fails', async () => {
+    /** A connection whose BEGIN or COMMIT fails as a disk fault would; ROLLBACK works. */
+    const faulty = (failing: 'BEGIN' | 'COMMIT') => {
+      const fake = {
+        open: true,
+        inTransaction: false,
+        rolledBack: 0,
+        prepare: (sql: string) => ({
+          run: () => {
+            if (sql === failing) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+            fake.inTransaction = sql === 'BEGIN';
+          },
+        }),
+        exec: (sql: string) => {
+          assert.equal(sql, 'ROLLBACK');
+          fake.rolledBack++;
+          fake.inTransaction = false;
+        },
+      };
+      return fake;
+    };
+    for (const failing of ['BEGIN', 'COMMIT'] as const) {
+      const fake = faulty(failing);
+      const reads = new GroupRead({ connection: () => fake as unknown as BetterSqlite3.Database, busyTimeoutMs: 1000 });
+      const results = await Promise.all([1, 2, 3].map((n) => reads.read(() => ({ n, inTransaction: fake.inTransaction }))));
+      assert.deepEqual(
+        results.map(({ n }) => n),
+        [1, 2, 3],
+        `${failing} failed: every read is answered`,
+      );
+      assert.equal(fake.inTransaction, false, `${failing} failed: no transaction is left open`);
+      assert.equal(fake.rolledBack, failing === 'COMMIT' ? 1 : 0);
+      assert.deepEqual(
+        results.map(({ inTransaction }) => inTransaction),
+        failing === 'BEGIN' ? [false, false, false] : [false, true, true],
+      );
+    }
   });
 });
