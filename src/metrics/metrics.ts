@@ -108,7 +108,8 @@ export class ServiceMetrics {
   readonly contentType: string;
   private readonly requests: FastHistogram;
   /** The request series by method, route and status, found with one string key. */
-  private readonly requestSeries = new Map<string, HistogramSeries>();
+  /** The request histogram's series by route, method and status: looked up without building a key a request. */
+  private readonly requestSeries = new Map<string | undefined, Map<string, Map<number, HistogramSeries>>>();
   private readonly queryDuration: FastHistogram;
   private inFlight = 0;
 
@@ -173,7 +174,7 @@ export class ServiceMetrics {
     app.addHook('onRequest', (request, reply, done) => {
       this.inFlight++;
       // 'close' comes once for every response: sent, or given up when the client went away.
-      reply.raw.once('close', () => this.inFlight--);
+      reply.raw.on('close', this.responseClosed);
       done();
     });
     app.addHook('onResponse', (request, reply, done) => {
@@ -182,15 +183,23 @@ export class ServiceMetrics {
     });
   }
 
+  /** A response's 'close' (it comes once for every response): one shared listener, nothing made per request. */
+  private readonly responseClosed = (): void => {
+    this.inFlight--;
+  };
+
   private observeRequest(request: FastifyRequest, reply: FastifyReply): void {
     const { method } = request;
     const url = request.routeOptions.url;
     const status = reply.statusCode;
-    const key = `${method} ${url} ${status}`;
-    let series = this.requestSeries.get(key);
+    let byMethod = this.requestSeries.get(url);
+    if (!byMethod) this.requestSeries.set(url, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
     if (!series) {
       series = this.requests.seriesOf({ method, route: url === undefined ? UNMATCHED_ROUTE : templateOf(url), status: String(status) });
-      this.requestSeries.set(key, series);
+      byStatus.set(status, series);
     }
     this.requests.observe(series, reply.elapsedTime / 1000);
   }
