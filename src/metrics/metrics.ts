@@ -107,7 +107,6 @@ export class ServiceMetrics {
   readonly registry: Registry;
   readonly contentType: string;
   private readonly requests: FastHistogram;
-  /** The request series by method, route and status, found with one string key. */
   /** The request histogram's series by route, method and status: looked up without building a key a request. */
   private readonly requestSeries = new Map<string | undefined, Map<string, Map<number, HistogramSeries>>>();
   private readonly queryDuration: FastHistogram;
