@@ -1,5 +1,5 @@
-import { Ajv } from 'ajv';
 import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 
 /** Every setting the service reads from the environment; this file is the only reader of process.env. */
 export const ConfigSchema = Type.Object({
@@ -157,8 +157,20 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
-const validateConfig = ajv.compile(ConfigSchema);
+/**
+ * The environment's strings converted to the schema's types, with the defaults filled in, then checked. TypeBox's
+ * Value functions interpret the schema: a compiled validator (ajv) cost ~40 ms of every start-up to compile, for
+ * one call (docs/PERFORMANCE.md, "Eighth pass").
+ */
+function checkConfig(input: Record<string, unknown>): { value: Record<string, unknown>; problems: string[] } {
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input)) as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const name = error.instancePath.replace(/^\//, '') || String((error.params as Record<string, unknown>)['missingProperty'] ?? '');
+    problems.push(`${name}: ${error.message ?? 'is invalid'}`);
+  }
+  return { value, problems };
+}
 
 function parseDatabaseUrl(url: string): DatabaseTarget | string {
   if (url === ':memory:' || url === 'file::memory:') return { dialect: 'sqlite', filename: ':memory:' };
@@ -180,14 +192,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
   }
-  const problems: string[] = [];
-  if (!validateConfig(input)) {
-    for (const error of validateConfig.errors ?? []) {
-      const name = error.instancePath.replace(/^\//, '') || String(error.params['missingProperty'] ?? '');
-      problems.push(`${name}: ${error.message ?? 'is invalid'}`);
-    }
-  }
-  const typed = input as ConfigInput;
+  const checked = checkConfig(input);
+  const problems = checked.problems;
+  const typed = checked.value as ConfigInput;
   if (typed.HEADERS_TIMEOUT_MS > typed.REQUEST_TIMEOUT_MS) {
     problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   }
