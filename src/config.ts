@@ -159,8 +159,8 @@ export class ConfigError extends Error {
 
 /**
  * The environment's strings converted to the schema's types, with the defaults filled in, then checked. TypeBox's
- * Value functions interpret the schema: a compiled validator (ajv) cost ~40 ms of every start-up to compile, for
- * one call (docs/PERFORMANCE.md, "Eighth pass").
+ * Value functions interpret the schema: compiling an ajv validator for this one call cost every start 40-90 ms
+ * (docs/PERFORMANCE.md, "Eighth pass").
  */
 function checkConfig(input: Record<string, unknown>): { value: Record<string, unknown>; problems: string[] } {
   const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input)) as Record<string, unknown>;

@@ -37,6 +37,13 @@ describe('loadConfig', () => {
     assert.deepEqual(config.database, { dialect: 'postgres', connectionString: 'postgres://u@h:5432/db' });
   });
 
+  it('reads a switch as true or false in any case, or 1 or 0, and refuses anything else', () => {
+    for (const [text, value] of [['TRUE', true], ['False', false], ['1', true], ['0', false]] as const) {
+      assert.equal(loadConfig({ TRUST_PROXY: text }).TRUST_PROXY, value, text);
+    }
+    for (const text of ['yes', 'on', ' true']) assert.match(problemsOf({ TRUST_PROXY: text }).join('\n'), /^TRUST_PROXY: /, text);
+  });
+
   it('reads the SQLite memory settings, and refuses a page cache of 0 MB and a switch that is not a boolean', () => {
     const config = loadConfig({ SQLITE_CACHE_SIZE_MB: '16', SQLITE_CHECKPOINT_THREAD: 'false' });
     assert.equal(config.SQLITE_CACHE_SIZE_MB, 16);
