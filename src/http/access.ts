@@ -1,6 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
@@ -40,8 +38,13 @@ export function requireApiKey(scope: FastifyInstance, keys: readonly string[], o
   });
 }
 
-/** Per-client request limit for the routes of this scope (in memory, per process): 429 + Retry-After. */
+/**
+ * Per-client request limit for the routes of this scope (in memory, per process): 429 + Retry-After. The plugin is
+ * loaded only when a limit is set: loading it (with ip-address) cost every start ~15-30 ms (docs/PERFORMANCE.md,
+ * "Eighth pass"); the same for CORS below.
+ */
 export async function limitRate(scope: FastifyInstance, perMinute: number): Promise<void> {
+  const { default: rateLimit } = await import('@fastify/rate-limit');
   await scope.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
@@ -52,6 +55,7 @@ export async function limitRate(scope: FastifyInstance, perMinute: number): Prom
 /** CORS for the configured origins only; with none configured, no CORS headers are sent at all. */
 export async function allowOrigins(app: FastifyInstance, config: Config): Promise<void> {
   if (config.corsOrigins.length === 0) return;
+  const { default: cors } = await import('@fastify/cors');
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],

@@ -143,6 +143,19 @@ describe('the server as a real process', () => {
     assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
   });
 
+  it('loads the rate limit and CORS, chunks of the bundle of their own, when they are set', async () => {
+    server = await startServer({ DATABASE_URL: `file:${join(directory, 'access.db')}`, RATE_LIMIT: '2', CORS_ORIGINS: 'https://app.example.com' });
+    const origin = { origin: 'https://app.example.com' };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetchChecked(`${server.url}/users/`, { headers: origin });
+      assert.equal(response.headers.get('access-control-allow-origin'), 'https://app.example.com');
+      statuses.push(response.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
+  });
+
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     server = await startServer({ DATABASE_URL: `file:${join(directory, 'drain.db')}` });
     const requests = Array.from({ length: 20 }, (_, i) =>
