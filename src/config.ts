@@ -158,17 +158,14 @@ export class ConfigError extends Error {
 }
 
 /**
- * The environment's strings converted to the schema's types, with the defaults filled in, then checked. TypeBox's
+ * The environment's strings converted to the schema's types, with the defaults filled in, then checked: one problem
+ * per invalid variable (every variable is optional or has a default, so each error names one, as `/NAME`). TypeBox's
  * Value functions interpret the schema: compiling an ajv validator for this one call cost every start 40-90 ms
  * (docs/PERFORMANCE.md, "Eighth pass").
  */
-function checkConfig(input: Record<string, unknown>): { value: Record<string, unknown>; problems: string[] } {
-  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input)) as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const error of Value.Errors(ConfigSchema, value)) {
-    const name = error.instancePath.replace(/^\//, '') || String((error.params as Record<string, unknown>)['missingProperty'] ?? '');
-    problems.push(`${name}: ${error.message ?? 'is invalid'}`);
-  }
+function checkConfig(input: Record<string, unknown>): { value: ConfigInput; problems: string[] } {
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input)) as ConfigInput;
+  const problems = [...Value.Errors(ConfigSchema, value)].map((error) => `${error.instancePath.slice(1)}: ${error.message}`);
   return { value, problems };
 }
 
@@ -192,9 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
   }
-  const checked = checkConfig(input);
-  const problems = checked.problems;
-  const typed = checked.value as ConfigInput;
+  const { value: typed, problems } = checkConfig(input);
   if (typed.HEADERS_TIMEOUT_MS > typed.REQUEST_TIMEOUT_MS) {
     problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   }
