@@ -60,7 +60,7 @@ const cli = parseCli({
       value: '<K=V,...>',
       description:
         "settings added to the service's environment, not the references'; comma-separated\n" +
-        'e.g. SQLITE_CACHE_SIZE_MB=16 or SQLITE_CHECKPOINT_THREAD=false,NODE_OPTIONS=--max-semi-space-size=2',
+        'e.g. SQLITE_CACHE_SIZE_MB=16 or SQLITE_CHECKPOINT_THREAD=true,NODE_OPTIONS=--max-semi-space-size=8 (the throughput-first settings)',
     },
     'export-users': { type: 'string', value: '<n>', default: '1000000', description: 'users in the table the export part exports (its own database unless --users has as many)' },
     'import-users': { type: 'string', value: '<n>', default: '100000', description: 'users the import part imports into an empty table' },

@@ -189,7 +189,7 @@ class ServedSqlite implements SqliteDatabase {
   private writeProbe: BetterSqlite3.Statement;
   private readonly commits: GroupCommit;
   private readonly reads: GroupRead;
-  /** SQLITE_CHECKPOINT_THREAD, on a file (:memory: has no WAL). */
+  /** SQLITE_CHECKPOINT_THREAD=true, on a file (:memory: has no WAL). */
   private readonly checkpointThread: boolean;
   /** Started at the first commit on a file (never for :memory:), stopped when the file is reopened or closed. */
   private checkpointer: Checkpointer | undefined;
@@ -204,8 +204,8 @@ class ServedSqlite implements SqliteDatabase {
     // Without settings (tests, scripts): the defaults of src/config.ts.
     this.settings = options.settings ?? loadConfig({});
     this.log = options.log ?? SILENT_LOG;
-    // Settings given by a test or a script may leave it out: the thread, as by default.
-    this.checkpointThread = !sqlite.memory && this.settings.SQLITE_CHECKPOINT_THREAD !== false;
+    // Settings given by a test or a script may leave it out: no thread, as by default.
+    this.checkpointThread = !sqlite.memory && this.settings.SQLITE_CHECKPOINT_THREAD === true;
     serveConnection(sqlite, this.checkpointThread);
     [this.pingStatement, this.writeProbe] = this.probesOf(sqlite);
     this.reads = new GroupRead({ connection: () => this.connection, busyTimeoutMs: this.settings.SQLITE_BUSY_TIMEOUT_MS });

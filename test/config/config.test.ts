@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     assert.equal(config.BODY_LIMIT, 1048576);
     assert.equal(config.SQLITE_SYNCHRONOUS, 'NORMAL');
     assert.equal(config.SQLITE_CACHE_SIZE_MB, 4);
-    assert.equal(config.SQLITE_CHECKPOINT_THREAD, true);
+    assert.equal(config.SQLITE_CHECKPOINT_THREAD, false);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -45,9 +45,9 @@ describe('loadConfig', () => {
   });
 
   it('reads the SQLite memory settings, and refuses a page cache of 0 MB and a switch that is not a boolean', () => {
-    const config = loadConfig({ SQLITE_CACHE_SIZE_MB: '16', SQLITE_CHECKPOINT_THREAD: 'false' });
+    const config = loadConfig({ SQLITE_CACHE_SIZE_MB: '16', SQLITE_CHECKPOINT_THREAD: 'true' });
     assert.equal(config.SQLITE_CACHE_SIZE_MB, 16);
-    assert.equal(config.SQLITE_CHECKPOINT_THREAD, false);
+    assert.equal(config.SQLITE_CHECKPOINT_THREAD, true);
     const problems = problemsOf({ SQLITE_CACHE_SIZE_MB: '0', SQLITE_CHECKPOINT_THREAD: 'maybe' }).join('\n');
     assert.match(problems, /SQLITE_CACHE_SIZE_MB/);
     assert.match(problems, /SQLITE_CHECKPOINT_THREAD/);

@@ -13,8 +13,9 @@ import { userInput } from '../helpers/factories.js';
 import { fileHoldsUsers, migratedFile, usersInFileAlone } from '../helpers/sqlite-file.js';
 
 const settings = { SQLITE_SYNCHRONOUS: 'NORMAL', SQLITE_BUSY_TIMEOUT_MS: 60_000 } as const;
+const withThread = { ...settings, SQLITE_CHECKPOINT_THREAD: true };
 
-describe('SQLite WAL checkpoints on a thread of their own', () => {
+describe('SQLite WAL checkpoints on a thread of their own (SQLITE_CHECKPOINT_THREAD=true)', () => {
   let directory: string;
   let file: string;
   let database: SqliteDatabase;
@@ -32,7 +33,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     connection.pragma('wal_checkpoint(TRUNCATE)');
     warnings = [];
     const log = { info() {}, error() {}, warn: (details: object, message: string) => warnings.push({ details, message }) };
-    database = sqliteDatabase(connection, { settings, log });
+    database = sqliteDatabase(connection, { settings: withThread, log });
     users = await createUsersRepository(database);
   });
   afterEach(async () => {
@@ -66,7 +67,7 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
     for (let attempt = 0; attempt < 12; attempt++) {
       const { file: other, connection } = migratedFile(directory, settings, `close-${attempt}.db`);
       connection.pragma('wal_checkpoint(TRUNCATE)');
-      const served = sqliteDatabase(connection, { settings });
+      const served = sqliteDatabase(connection, { settings: withThread });
       const repository = await createUsersRepository(served);
       // The thread is started by a first commit and is asleep again once it has copied it.
       await repository.insert(userInput() as UserCreate);
@@ -113,8 +114,9 @@ describe('SQLite WAL checkpoints on a thread of their own', () => {
   });
 });
 
-describe('SQLite WAL checkpoints without the thread (SQLITE_CHECKPOINT_THREAD=false)', () => {
-  const withoutThread = { ...settings, SQLITE_CHECKPOINT_THREAD: false };
+describe('SQLite WAL checkpoints without the thread (SQLITE_CHECKPOINT_THREAD=false, the default)', () => {
+  // The setting left out, as the default configuration has it.
+  const withoutThread = settings;
   let directory: string;
 
   before(() => {

@@ -125,9 +125,9 @@ describe('the server as a real process', () => {
     assert.deepEqual(exit, { code: 0, signal: null });
   });
 
-  it('copies committed users into the database file on its checkpoint thread (the built bundle starts it)', async () => {
+  it('copies committed users into the database file on its checkpoint thread, when it is on (the built bundle starts it)', async () => {
     const file = join(directory, 'checkpoints.db');
-    server = await startServer({ DATABASE_URL: `file:${file}` });
+    server = await startServer({ DATABASE_URL: `file:${file}`, SQLITE_CHECKPOINT_THREAD: 'true' });
     for (let i = 0; i < 20; i++) {
       const created = await fetchChecked(`${server.url}/users/`, {
         method: 'POST',
@@ -174,44 +174,47 @@ describe('the server as a real process', () => {
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
 
-  it('keeps every acknowledged write after kill -9 during a write load', async () => {
-    const file = join(directory, 'crash.db');
-    server = await startServer({ DATABASE_URL: `file:${file}` });
-    const acknowledged: { id: number; email: string }[] = [];
-    let stop = false;
-    const writer = async (worker: number) => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const email = `crash.${worker}.${i}@example.com`;
-          const response = await fetchChecked(`${server!.url}/users/`, {
-            method: 'POST',
-            headers: json,
-            body: JSON.stringify({ first_name: 'Crash', last_name: 'Test', email }),
-          });
-          if (response.status === 201) acknowledged.push({ id: ((await response.json()) as { id: number }).id, email });
-        } catch {
-          return; // the server is gone
+  // Without the checkpointer's thread (the default) and with it: durability never depends on it.
+  for (const thread of ['false', 'true']) {
+    it(`keeps every acknowledged write after kill -9 during a write load (SQLITE_CHECKPOINT_THREAD=${thread})`, async () => {
+      const file = join(directory, `crash-${thread}.db`);
+      server = await startServer({ DATABASE_URL: `file:${file}`, SQLITE_CHECKPOINT_THREAD: thread });
+      const acknowledged: { id: number; email: string }[] = [];
+      let stop = false;
+      const writer = async (worker: number) => {
+        for (let i = 0; !stop; i++) {
+          try {
+            const email = `crash.${worker}.${i}@example.com`;
+            const response = await fetchChecked(`${server!.url}/users/`, {
+              method: 'POST',
+              headers: json,
+              body: JSON.stringify({ first_name: 'Crash', last_name: 'Test', email }),
+            });
+            if (response.status === 201) acknowledged.push({ id: ((await response.json()) as { id: number }).id, email });
+          } catch {
+            return; // the server is gone
+          }
         }
-      }
-    };
-    const writers = Array.from({ length: 8 }, (_, worker) => writer(worker));
-    while (acknowledged.length < 200) await new Promise((resolve) => setTimeout(resolve, 10));
-    server.child.kill('SIGKILL');
-    stop = true;
-    await Promise.all(writers);
-    await server.exited;
+      };
+      const writers = Array.from({ length: 8 }, (_, worker) => writer(worker));
+      while (acknowledged.length < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+      server.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(writers);
+      await server.exited;
 
-    server = await startServer({ DATABASE_URL: `file:${file}` });
-    for (const { id, email } of acknowledged) {
-      const response = await fetchChecked(`${server.url}/users/${id}`);
-      assert.equal(response.status, 200, `acknowledged user ${id} survived the crash`);
-      assert.equal(((await response.json()) as { email: string }).email, email);
-    }
-    const total = Number((await fetchChecked(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
-    assert.ok(total >= acknowledged.length);
-    assert.ok(total <= acknowledged.length + 8, 'at most one unacknowledged write per connection');
-    await server.stop();
-  });
+      server = await startServer({ DATABASE_URL: `file:${file}`, SQLITE_CHECKPOINT_THREAD: thread });
+      for (const { id, email } of acknowledged) {
+        const response = await fetchChecked(`${server.url}/users/${id}`);
+        assert.equal(response.status, 200, `acknowledged user ${id} survived the crash`);
+        assert.equal(((await response.json()) as { email: string }).email, email);
+      }
+      const total = Number((await fetchChecked(`${server.url}/users/?limit=1`)).headers.get('x-total-count'));
+      assert.ok(total >= acknowledged.length);
+      assert.ok(total <= acknowledged.length + 8, 'at most one unacknowledged write per connection');
+      await server.stop();
+    });
+  }
 
   it('refuses to start with an invalid configuration, naming every bad variable', async () => {
     await assert.rejects(startServer({ DATABASE_URL: 'mysql://nope', LOG_LEVEL: 'loud' }, 3000), (error: Error) => {
