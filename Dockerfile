@@ -49,9 +49,12 @@ LABEL org.opencontainers.image.title="users-api" \
 # replaces it (--max-semi-space-size=8 with SQLITE_CHECKPOINT_THREAD=true: the throughput-first settings).
 # MALLOC_ARENA_MAX: glibc keeps two malloc arenas in all instead of one per thread that allocates (up to 8 per core):
 # 3-6 MB less RSS at the same throughput ("Seventh pass").
+# MALLOC_TRIM_THRESHOLD_: glibc gives freed memory back to the system once 128 KB are free at the top of an arena,
+# instead of raising that threshold to twice the largest block it has freed (~1 MB less RSS, "Ninth pass").
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=2 \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATABASE_URL=file:/app/data/users.db

@@ -124,7 +124,7 @@ function serviceEnvOf(list: string | undefined): Record<string, string> {
   }
   return env;
 }
-// The Docker image's settings: NODE_OPTIONS and MALLOC_ARENA_MAX as its ENV sets them (--service-env replaces either).
+// The Docker image's process settings (NODE_OPTIONS, MALLOC_*) as its ENV sets them (--service-env replaces any).
 const SERVICE_ENV = { NODE_ENV: 'production', LOG_LEVEL: 'info', ...PRODUCTION_ENV, ...serviceEnvOf(flags['service-env']) };
 
 /** A seeded database for the service with `users` rows (schema from the real migrations). */
@@ -339,7 +339,7 @@ async function main(): Promise<void> {
   say(
     `run: ${options.rounds} round(s) × ${options.duration} s per scenario and server, wrk -t${options.threads} -c${options.connections}, ` +
       `warm-up ${options.warmup} s, ${options.users} users, service database ${flags.db}` +
-      `, service NODE_OPTIONS=${SERVICE_ENV.NODE_OPTIONS} MALLOC_ARENA_MAX=${SERVICE_ENV.MALLOC_ARENA_MAX}` +
+      `, service ${(Object.keys(PRODUCTION_ENV) as (keyof typeof PRODUCTION_ENV)[]).map((name) => `${name}=${SERVICE_ENV[name]}`).join(' ')}` +
       (flags['service-env'] ? `, service environment ${flags['service-env']}` : ''),
   );
   say('```');
