@@ -44,8 +44,8 @@ LABEL org.opencontainers.image.title="users-api" \
       org.opencontainers.image.licenses="MIT"
 
 # HOST: listen on every interface of the container (the app's default, 127.0.0.1, is unreachable from outside).
-# NODE_OPTIONS: V8's young generation stops at two 2 MB semi-spaces instead of 16: ~25 MB less RSS under load, for
-# a few µs of collector per request (docs/PERFORMANCE.md, "Ninth pass"); a NODE_OPTIONS given to the container
+# NODE_OPTIONS: V8's young generation stops at two 2 MB semi-spaces instead of 16: ~12 MB less RSS under load than
+# with 8 MB, for a few µs of collector per request (docs/PERFORMANCE.md, "Ninth pass"); a NODE_OPTIONS given to the container
 # replaces it (--max-semi-space-size=8 with SQLITE_CHECKPOINT_THREAD=true: the throughput-first settings).
 # MALLOC_ARENA_MAX: glibc keeps two malloc arenas in all instead of one per thread that allocates (up to 8 per core):
 # 3-6 MB less RSS at the same throughput ("Seventh pass").

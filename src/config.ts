@@ -73,7 +73,7 @@ export const ConfigSchema = Type.Object({
   // costs a pread, not a disk read: measured, 4 MB wrote and read as fast as 16 MB (better-sqlite3's default) at 1,000
   // to 1,000,000 users, for 5–14 MB less RSS under writes (docs/PERFORMANCE.md).
   SQLITE_CACHE_SIZE_MB: Type.Integer({ minimum: 1, maximum: 65536, default: 4 }),
-  // WAL checkpoints on a thread of their own (src/db/checkpointer.ts): writes ~10 % faster under load, for one more V8
+  // WAL checkpoints on a thread of their own (src/db/checkpointer.ts): PATCH 5–10 % faster under load, for one more V8
   // isolate (~8 MB of RSS). Off by default, for issue 10's memory bar (docs/PERFORMANCE.md, "Ninth pass"): the serving
   // connection checkpoints itself, inside the commit that takes the WAL past 1,000 pages.
   SQLITE_CHECKPOINT_THREAD: Type.Boolean({ default: false }),
