@@ -55,7 +55,8 @@ function threadScript(): { script: URL | string; eval: boolean } {
  * blocks a reader or a writer), and the server's connection checkpoints itself only past
  * SERVER_AUTOCHECKPOINT_PAGES. Durability is unchanged: a write is durable once its commit is in the WAL (the
  * response waits for that); a checkpoint only moves it. Measured at 32 writing connections: POST +10–16 % req/s,
- * PATCH +13–20 %, p99 −10 to −25 %, for 9–14 MB of RSS (docs/PERFORMANCE.md).
+ * PATCH +13–20 %, p99 −10 to −25 %, for 9–14 MB of RSS (docs/PERFORMANCE.md). Started only with
+ * SQLITE_CHECKPOINT_THREAD=true: off by default since that memory is more than issue 10's RSS bar leaves ("Ninth pass").
  */
 export class Checkpointer {
   private readonly state = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
